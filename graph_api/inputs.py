@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import strawberry
 
 from segmentation_core.results import TrainingParams
@@ -21,6 +24,24 @@ class CustomerInput:
     )
     spending_score: int = strawberry.field(description="Spending score, 1 (lowest) to 100.")
     purchase_frequency: int = strawberry.field(description="Purchases per year (>= 0).")
+
+
+def _customer_from_input(
+    cls: type[CustomerInput], value: Mapping[str, Any], _context: object
+) -> CustomerInput:
+    # graphql-core has already coerced every field to its scalar type and checked that all four
+    # are present, so the generic per-field conversion (type resolution, name conversion, four
+    # recursive calls) is pure overhead: it was 45% of a 10,000-customer predictBatch.
+    return cls(
+        age=value["age"],
+        annual_income=value["annualIncome"],
+        spending_score=value["spendingScore"],
+        purchase_frequency=value["purchaseFrequency"],
+    )
+
+
+# Strawberry's documented hook for building an input value (StrawberryObjectDefinition.from_input).
+CustomerInput.__strawberry_definition__.from_input = _customer_from_input  # type: ignore[attr-defined]
 
 
 @strawberry.input(

@@ -45,7 +45,9 @@ class BodySizeLimit:
                 if declared > self.max_bytes:
                     await self._refuse(send, 413, self._message())
                     return
-                break
+                # The HTTP server delivers no more than the declared length: nothing to count.
+                await self.app(scope, receive, send)
+                return
         received = 0
         started = False
 

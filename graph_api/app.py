@@ -51,6 +51,11 @@ class ServiceHolder:
         self._service: ModelService | None = None
         self._lock = asyncio.Lock()
 
+    @property
+    def ready(self) -> bool:
+        """Whether the service exists (created by the lifespan or a first request)."""
+        return self._service is not None
+
     def create(self) -> ModelService:
         """Build the service and load the active model (blocking; runs once)."""
         if self._service is None:

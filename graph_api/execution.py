@@ -228,7 +228,7 @@ def _install_lean_resolvers(graphql_type: GraphQLObjectType | None) -> None:
         base = getattr(definition, "base_resolver", None)
         function = getattr(base, "wrapped_func", None)
         converters = getattr(function, "__lean_arguments__", None)
-        if converters is not None:
+        if function is not None and converters is not None:
             field.resolve = _lean_resolver(function, converters)
 
 
@@ -301,16 +301,14 @@ class SegmentationSchema(strawberry.Schema):
             context_value=context_value,
             variable_values=variable_values,
             operation_name=operation_name,
-            is_awaitable=optimized_is_awaitable,
+            is_awaitable=optimized_is_awaitable,  # type: ignore[arg-type]
             executor_class=self.execution_context_class,
             operation_extensions=operation_extensions,
         )
         if isawaitable(result):
             result = await result
-        errors = result.errors
-        if errors:
-            errors = [mask(e) if is_unexpected(e) else e for e in errors]
-        return ExecutionResult(data=result.data, errors=errors)
+        masked = [mask(e) if is_unexpected(e) else e for e in result.errors or ()]
+        return ExecutionResult(data=result.data, errors=masked or None)
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None

@@ -184,6 +184,7 @@ def test_segmenter_is_a_scikit_learn_estimator(planted_200: GeneratedCustomers) 
         "k_max": 6,
         "random_state": 1,
         "sample_size": 4000,
+        "n_threads": 1,
     }
     assert clone(seg).get_params() == seg.get_params()
     with pytest.raises(NotFittedError):

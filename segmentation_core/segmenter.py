@@ -77,7 +77,7 @@ def canonical_order(
     return np.asarray(keys, dtype=np.int64)
 
 
-class Segmenter(ClusterMixin, BaseEstimator):
+class Segmenter(ClusterMixin, BaseEstimator):  # type: ignore[misc]  # sklearn is untyped
     """K-Means segmentation on standardised features, the number of segments chosen by silhouette.
 
     Parameters

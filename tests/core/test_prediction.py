@@ -155,3 +155,18 @@ def test_bad_batch_lists_every_bad_row(model: SegmentationModel) -> None:
 def test_empty_batch(model: SegmentationModel) -> None:
     batch = model.predict_batch(np.empty((0, 4)))
     assert len(batch) == 0 and batch.probabilities.shape == (0, model.info.k)
+
+
+@pytest.mark.parametrize("income", [1e308, 1e200, 1e160])
+def test_astronomical_values_give_a_finite_prediction(
+    model: SegmentationModel, income: float
+) -> None:
+    # the spec has no upper bound on income: a huge value is valid and must not overflow to NaN
+    p = model.predict_one([40, income, 50, 5])
+    probs = [sp.probability for sp in p.probabilities]
+    assert all(math.isfinite(q) and 0 <= q <= 1 for q in probs)
+    assert sum(probs) == pytest.approx(1.0)
+    assert p.confidence == pytest.approx(1 / model.info.k)  # equally far from every centre
+    batch = model.predict_batch(np.array([[40, income, 50, 5], [25, 40, 82, 38]]))
+    assert np.isfinite(batch.probabilities).all() and np.isfinite(batch.confidence).all()
+    assert batch.prediction(1) == model.predict_one([25, 40, 82, 38])

@@ -57,7 +57,7 @@ MAX_ALIASES = 30
 #: Send batches as variables: a 10,000-customer literal would be ~130,000 tokens.
 MAX_TOKENS = 2_000
 #: Deepest selection counting introspection fields, which QueryDepthLimiter ignores. GraphiQL's
-#: introspection query nests 13 deep (`ofType` 9 times); hostile ones nest dozens deep.
+#: introspection query measures 14 (nested `ofType`); hostile ones nest dozens deep.
 MAX_TOTAL_DEPTH = 16
 #: Distinct query texts whose parse + validation result is kept (LRU).
 QUERY_CACHE_SIZE = 256

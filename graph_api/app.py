@@ -109,7 +109,7 @@ class GraphQLView(GraphQL[Context, None]):
                          receive: Receive) -> tuple[int, bytes, bytes]:
         try:
             data = json.loads(await _read_body(receive))
-        except ValueError:  # also UnicodeDecodeError
+        except (ValueError, RecursionError):  # also UnicodeDecodeError; [[[[... nested 100k deep
             return _text(400, "Unable to parse request body as JSON")
         if isinstance(data, list):
             return _text(400, "Batching is not enabled")
@@ -152,7 +152,10 @@ class GraphQLView(GraphQL[Context, None]):
         return HTMLResponse(self.page.html(request.scope.get("root_path", "")))
 
     def decode_json(self, data: str | bytes) -> object:
-        decoded = super().decode_json(data)
+        try:
+            decoded = super().decode_json(data)
+        except RecursionError:
+            raise HTTPException(400, "Unable to parse request body as JSON") from None
         # A JSON number or string is valid JSON but not a GraphQL request: 400, not a 500.
         if not isinstance(decoded, dict | list):
             raise HTTPException(400, "The request body must be a JSON object with a `query`.")

@@ -53,6 +53,7 @@ def test_without_lifespan_the_service_loads_on_first_request(trained: Env) -> No
     ("content", "content_type", "needle"),
     [
         (b"{not json", "application/json", "Unable to parse request body as JSON"),
+        (b"[" * 100_000, "application/json", "Unable to parse request body as JSON"),
         (b"42", "application/json", "JSON object"),
         (b'"query"', "application/json", "JSON object"),
         (b"[]", "application/json", "Batching is not enabled"),
@@ -62,8 +63,8 @@ def test_without_lifespan_the_service_loads_on_first_request(trained: Env) -> No
         (b'{"query": "{ health { status } }", "variables": [1]}', "application/json",
          "must be an object"),
     ],
-    ids=["malformed", "number", "string", "batch", "text-plain", "no-query", "query-not-string",
-         "variables-not-object"],
+    ids=["malformed", "nested-100k-deep", "number", "string", "batch", "text-plain", "no-query",
+         "query-not-string", "variables-not-object"],
 )
 def test_bad_bodies_are_4xx_not_500(client: TestClient, content: bytes, content_type: str,
                                     needle: str) -> None:

@@ -24,6 +24,7 @@ from graphql import (
     FragmentSpreadNode,
     GraphQLError,
     GraphQLObjectType,
+    GraphQLSchema,
     InlineFragmentNode,
     OperationDefinitionNode,
     SelectionSetNode,
@@ -232,6 +233,30 @@ def _install_lean_resolvers(graphql_type: GraphQLObjectType | None) -> None:
             field.resolve = _lean_resolver(function, converters)
 
 
+def _install_attribute_resolvers(schema: GraphQLSchema) -> None:
+    """Plain attribute fields read with one getattr instead of Strawberry's generic call.
+
+    Strawberry resolves a field without resolver through ``field.get_result`` (a property
+    lookup, fresh empty args, then ``getattr``); graphql-core calls the resolver for every field
+    of every item, 30,000 times for a 10,000-customer batch. Only fields Strawberry itself
+    treats as basic (no resolver, no extensions) are replaced, with the same ``getattr``.
+    """
+    for graphql_type in schema.type_map.values():
+        if not isinstance(graphql_type, GraphQLObjectType) or graphql_type.name.startswith("__"):
+            continue
+        for field in graphql_type.fields.values():
+            definition = field.extensions.get(GraphQLCoreConverter.DEFINITION_BACKREF)
+            if getattr(field.resolve, "_is_default", False) and definition is not None:
+                field.resolve = _attribute_resolver(definition.python_name)
+
+
+def _attribute_resolver(name: str) -> Callable[..., Any]:
+    def resolve(source: Any, _info: Any) -> Any:
+        return getattr(source, name)
+
+    return resolve
+
+
 def _lean_resolver(function: Callable[..., Any],
                    converters: dict[str, Callable[[Any], Any]]) -> Callable[..., Any]:
     def resolve(root: Any, info: Any, **kwargs: Any) -> Any:
@@ -263,6 +288,7 @@ class SegmentationSchema(strawberry.Schema):
         )
         _install_lean_resolvers(self._schema.query_type)
         _install_lean_resolvers(self._schema.mutation_type)
+        _install_attribute_resolvers(self._schema)
 
     async def execute(  # noqa: PLR0913 (Strawberry's signature)
         self,

@@ -86,8 +86,8 @@ class GraphQLView(GraphQL[Context, None]):
     ``POST application/json`` (what every client sends) is handled here in a few lines: read the
     body, check its shape as Strawberry does (same 400 messages), execute, write the JSON. That
     skips Strawberry's generic request adapters, content-type parsing with the email package and
-    sub-response merging (about 40 us a request). GET, GraphiQL and every other content type go
-    through Strawberry's view unchanged.
+    sub-response merging. GET, GraphiQL and every other content type go through Strawberry's view
+    unchanged.
     """
 
     def __init__(self, holder: ServiceHolder, page: GraphiQLPage) -> None:

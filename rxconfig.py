@@ -1,0 +1,28 @@
+"""Reflex configuration: the web app lives in the `web` package (web/web.py builds `rx.App`).
+
+Every outside call is off (telemetry here; the version check through REFLEX_CHECK_LATEST_VERSION,
+which web.serve and the Makefile set) and the server binds to loopback unless `WEB_HOST` says
+otherwise.
+"""
+
+import os
+
+import reflex as rx
+from reflex_base.constants.installer import PackageJson
+
+# `reflex run` (dev) starts Vite bound to every interface; keep it on loopback like the backend.
+PackageJson.Commands.DEV = "react-router dev --host 127.0.0.1"
+
+config = rx.Config(
+    app_name="web",
+    telemetry_enabled=False,
+    show_built_with_reflex=False,
+    backend_host=os.environ.get("WEB_HOST", "127.0.0.1"),
+    plugins=[
+        # Light/dark follows the system ("inherit") until the user flips the toggle.
+        rx.plugins.RadixThemesPlugin(
+            theme=rx.theme(appearance="inherit", accent_color="indigo", radius="medium")
+        ),
+    ],
+    disable_plugins=[rx.plugins.SitemapPlugin],
+)

@@ -1,0 +1,140 @@
+"""The Starlette app: ``uvicorn graph_api.app:app`` serves the GraphQL API on /graphql.
+
+The same ``app`` is mounted into the Reflex backend (``rx.App(api_transformer=app)``), where its
+lifespan may not run; the model service is then created on the first request instead. Either
+way the active model is loaded once, not per request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+from cross_web import HTTPException
+from segmentation_core.settings import CoreSettings, get_settings
+from segmentation_core.store import ModelStore
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.routing import Route
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+
+from graph_api import bind_guard
+from graph_api.context import Context
+from graph_api.graphiql import ASSETS_ROUTE, GraphiQLPage, load_page
+from graph_api.middleware import BindCheck, BindGuard, BodySizeLimit
+from graph_api.schema import schema
+from graph_api.service import ModelService
+from graph_api.settings import ApiSettings, get_api_settings
+
+logger = logging.getLogger(__name__)
+
+
+class ServiceHolder:
+    """Creates the model service once, at start-up or on the first request, whichever is first."""
+
+    def __init__(self, settings: ApiSettings, core_settings: CoreSettings | None) -> None:
+        self.settings = settings
+        self._core_settings = core_settings
+        self._service: ModelService | None = None
+        self._lock = asyncio.Lock()
+
+    def create(self) -> ModelService:
+        """Build the service and load the active model (blocking; runs once)."""
+        if self._service is None:
+            core = self._core_settings or get_settings()
+            store = ModelStore.from_settings(core)
+            service = ModelService(store, core.data_path, core.models_dir,
+                                   self.settings.model_check_interval)
+            service.load_active()
+            self._service = service
+            logger.info("Model service ready (store %s, model %s)", core.models_dir,
+                        service.version or "none")
+        return self._service
+
+    async def get(self) -> ModelService:
+        """The service; the first caller builds it in a thread, others wait for it."""
+        if self._service is not None:
+            return self._service
+        async with self._lock:
+            if self._service is None:
+                await asyncio.to_thread(self.create)
+        assert self._service is not None
+        return self._service
+
+
+class GraphQLView(GraphQL[Context, None]):
+    """Strawberry's ASGI view with our context, offline GraphiQL and strict JSON bodies."""
+
+    def __init__(self, holder: ServiceHolder, page: GraphiQLPage) -> None:
+        super().__init__(schema, subscription_protocols=(), multipart_uploads_enabled=False)
+        self.holder = holder
+        self.page = page
+
+    async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
+        service = await self.holder.get()
+        return Context(service=service, settings=self.holder.settings,
+                       authorization=request.headers.get("authorization"))
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        return HTMLResponse(self.page.html(request.scope.get("root_path", "")))
+
+    def decode_json(self, data: str | bytes) -> object:
+        decoded = super().decode_json(data)
+        # A JSON number or string is valid JSON but not a GraphQL request: 400, not a 500.
+        if not isinstance(decoded, dict | list):
+            raise HTTPException(400, "The request body must be a JSON object with a `query`.")
+        return decoded
+
+
+def create_app(settings: ApiSettings | None = None,
+               core_settings: CoreSettings | None = None) -> Starlette:
+    """Build the API app. Settings default to the environment (read now, at creation)."""
+    settings = settings or get_api_settings()
+    holder = ServiceHolder(settings, core_settings)
+    page = load_page(settings.graphiql_assets_dir)
+    bind_check = BindCheck(settings.api_key, settings.allow_insecure_bind)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        host = bind_guard.uvicorn_host_from_stack()
+        if host is not None:
+            # Raising here makes uvicorn exit ("Application startup failed") before it binds.
+            bind_guard.ensure_safe_bind(host, settings.api_key, settings.allow_insecure_bind)
+        await asyncio.to_thread(holder.create)
+        watcher = asyncio.create_task(bind_check.watch())
+        try:
+            yield
+        finally:
+            watcher.cancel()
+
+    middleware = [
+        # Outermost: a process exposed without a key answers nothing else.
+        Middleware(BindGuard, check=bind_check),
+        Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes),
+    ]
+    if settings.cors_origins:
+        middleware.append(
+            Middleware(
+                CORSMiddleware,
+                allow_origins=list(settings.cors_origins),
+                allow_methods=["GET", "POST"],
+                allow_headers=["Authorization", "Content-Type"],
+            )
+        )
+    routes = [
+        Route("/graphql", GraphQLView(holder, page), methods=["GET", "POST"]),
+        Route(ASSETS_ROUTE + "/{path:path}", page.serve, methods=["GET"]),
+    ]
+    app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
+    app.state.service_holder = holder
+    return app
+
+
+app = create_app()

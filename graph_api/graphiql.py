@@ -1,0 +1,85 @@
+"""GraphiQL without internet: the page's CDN assets served from the app.
+
+Strawberry's GraphiQL page loads React, GraphiQL and the explorer plugin from unpkg.com. The
+Makefile installs exactly those versions from the npm registry into ``.tools/node_modules`` (see
+tools.package.json); this module rewrites the page's ``https://unpkg.com/`` URLs to the app's own
+``/graphiql-assets/`` route, which serves only those files. The bytes are the same, so the page's
+subresource-integrity hashes still hold. If the assets are missing, the page keeps its CDN URLs
+(it then works online only) and a warning says how to install them.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from starlette.requests import Request
+from starlette.responses import FileResponse, PlainTextResponse, Response
+from strawberry.http.ides import get_graphql_ide_html
+
+logger = logging.getLogger(__name__)
+
+CDN = "https://unpkg.com/"
+ASSETS_ROUTE = "/graphiql-assets"
+_ASSET_URL = re.compile(r"https://unpkg\.com/((?:@[^/@\"]+/)?[^/@\"]+)@([^/\"]+)/([^\"]+)")
+
+
+@dataclass(frozen=True)
+class GraphiQLPage:
+    """The IDE page and the local files it may load (keyed by their unpkg-style path)."""
+
+    cdn_html: str
+    files: dict[str, Path]
+
+    @property
+    def offline(self) -> bool:
+        """Whether every asset is installed locally."""
+        return bool(self.files)
+
+    def html(self, root_path: str = "") -> str:
+        """The page, pointing at this app's assets when they are installed."""
+        if not self.offline:
+            return self.cdn_html
+        return self.cdn_html.replace(CDN, f"{root_path}{ASSETS_ROUTE}/")
+
+    def serve(self, request: Request) -> Response:
+        """Serve one whitelisted asset (``/graphiql-assets/react@18.2.0/umd/...``)."""
+        path = self.files.get(request.path_params["path"])
+        if path is None:
+            return PlainTextResponse("Not Found", status_code=404)
+        # Versioned URLs never change content: let browsers keep them.
+        return FileResponse(path, headers={"Cache-Control": "public, max-age=31536000, immutable"})
+
+
+def required_assets(html: str) -> list[tuple[str, str, str]]:
+    """(package, version, file) for every CDN asset the page loads."""
+    return [m.groups() for m in _ASSET_URL.finditer(html)]
+
+
+def load_page(node_modules: Path) -> GraphiQLPage:
+    """Strawberry's GraphiQL page and the locally installed files it needs (if all are there)."""
+    html = get_graphql_ide_html("graphiql")
+    files: dict[str, Path] = {}
+    missing: list[str] = []
+    for package, version, file in required_assets(html):
+        package_dir = node_modules / package
+        try:
+            installed = json.loads((package_dir / "package.json").read_text())["version"]
+        except (OSError, ValueError, KeyError):
+            installed = None
+        path = (package_dir / file).resolve()
+        if installed != version or not path.is_file():
+            missing.append(f"{package}@{version}")
+            continue
+        files[f"{package}@{version}/{file}"] = path
+    if missing:
+        logger.warning(
+            "GraphiQL assets not installed (%s) in %s: the IDE page will load them from %s, "
+            "which needs internet. Run `make setup` (npm install in .tools) to serve them locally.",
+            ", ".join(missing), node_modules, CDN,
+        )
+        files = {}
+    return GraphiQLPage(cdn_html=html, files=files)

@@ -12,8 +12,8 @@ import contextlib
 from collections.abc import AsyncIterator
 
 import reflex as rx
-from graph_api.app import app as graphql_app
 
+from graph_api.app import app as graphql_app
 from web.pages.dashboard import DashboardState, dashboard
 from web.pages.home import HomeState, home
 

@@ -56,7 +56,7 @@ class ModelNotTrainedError(SegmentationError):
 
 
 class ModelIntegrityError(SegmentationError):
-    """A stored model was refused: bad signature, foreign store, missing file or incompatible library."""
+    """A stored model was refused: bad signature, foreign store, missing file or other library."""
 
 
 class TrainingInProgressError(SegmentationError):

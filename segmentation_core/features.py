@@ -65,7 +65,9 @@ class FeatureSpec:
         raise KeyError(column)
 
     @classmethod
-    def generic(cls, columns: list[str] | tuple[str, ...], id_column: str | None = None) -> FeatureSpec:
+    def generic(
+        cls, columns: list[str] | tuple[str, ...], id_column: str | None = None
+    ) -> FeatureSpec:
         """A spec for any numeric columns, with no range limits and generic words."""
         return cls(
             features=tuple(Feature(column=c, label=c.replace("_", " ").strip()) for c in columns),

@@ -98,14 +98,15 @@ class BatchPrediction:
             segment_name=self.segment_names[cid],
             confidence=float(self.confidence[i]),
             probabilities=tuple(
-                SegmentProbability(j, name, float(row[j])) for j, name in enumerate(self.segment_names)
+                SegmentProbability(j, name, float(row[j]))
+                for j, name in enumerate(self.segment_names)
             ),
         )
 
 
 @dataclass(frozen=True)
 class TrainingParams:
-    """What a training was asked for. ``k`` fixes the number of segments; else k_min..k_max by silhouette."""
+    """What a training asked for: a fixed ``k``, or k_min..k_max chosen by silhouette."""
 
     k_min: int = 2
     k_max: int = 10

@@ -1,0 +1,145 @@
+"""``SegmentationModel``: a trained model ready to serve, predicting with plain numpy arrays.
+
+The fitted scikit-learn pipeline is kept only to be stored; prediction uses the scaler's mean and
+scale and the K-Means centres copied out of it, because sklearn's per-call input checks cost
+milliseconds per customer while the arithmetic itself costs microseconds.
+
+Confidence
+----------
+The probability of segment j is the fuzzy c-means membership (fuzzifier m = 2) computed from the
+squared distances ``d_i^2`` to every centre in the standardised space::
+
+    u_j = (1 / d_j^2) / sum_i (1 / d_i^2)
+
+The confidence is the membership of the nearest segment. It is exactly 1 at a centre, 0.5 half-way
+between the two nearest centres when the others are far (exactly 0.5 for k = 2), 1/k where all
+centres are equally far, and it falls smoothly in between (twice as close to A as to B, the others
+far: 0.8). A customer sitting on
+a centre (d_j = 0) gets membership 1 there and 0 elsewhere, computed without dividing by zero.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import numpy.typing as npt
+from sklearn.cluster import KMeans
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
+
+from segmentation_core.dataset import check_row, check_values
+from segmentation_core.errors import DataValidationError, ModelIntegrityError, Problem
+from segmentation_core.features import FeatureSpec
+from segmentation_core.results import BatchPrediction, ModelInfo, Prediction, SegmentProbability
+
+
+def memberships(
+    Z: npt.NDArray[np.float64], centres: npt.NDArray[np.float64]
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Nearest centre, confidence and membership of every row of scaled ``Z`` (see module doc).
+
+    Works on ``w_j = d_min^2 / d_j^2`` (1 for the nearest, in [0, 1] for the rest) instead of
+    ``1 / d_j^2``, so nothing overflows near a centre and ``d = 0`` needs no special case.
+    """
+    n, n_features = Z.shape
+    d2 = np.zeros((n, centres.shape[0]))
+    for f in range(n_features):  # per feature: (n, k) temporaries instead of one (n, k, f) block
+        diff = Z[:, f, None] - centres[None, :, f]
+        diff *= diff
+        d2 += diff
+    ids = d2.argmin(axis=1)
+    dmin = d2[np.arange(n), ids][:, None]
+    w = np.divide(dmin, d2, out=np.ones_like(d2), where=d2 > 0)
+    total = w.sum(axis=1)
+    w /= total[:, None]
+    return ids.astype(np.int64), 1.0 / total, w
+
+
+class SegmentationModel:
+    """A trained segmentation: its metadata (``info``), feature spec and fitted pipeline.
+
+    Built by :func:`segmentation_core.training.train_model` or loaded by ``ModelStore``.
+    """
+
+    def __init__(self, info: ModelInfo, spec: FeatureSpec, pipeline: Pipeline) -> None:
+        scaler, kmeans = pipeline[0], pipeline[-1]
+        if not isinstance(scaler, StandardScaler) or not isinstance(kmeans, KMeans):
+            raise ModelIntegrityError("the pipeline must be StandardScaler followed by KMeans")
+        centres = np.ascontiguousarray(kmeans.cluster_centers_, dtype=np.float64)
+        if centres.shape != (info.k, len(spec.features)) or len(info.profiles) != info.k:
+            raise ModelIntegrityError(
+                f"the pipeline ({centres.shape[0]} centres x {centres.shape[1]} features) does not "
+                f"match the metadata (k={info.k}, {len(spec.features)} features)"
+            )
+        if tuple(info.features) != spec.columns:
+            raise ModelIntegrityError(
+                f"metadata features {info.features} differ from the spec {spec.columns}"
+            )
+        self.info = info
+        self.spec = spec
+        self.pipeline = pipeline
+        self.segment_names: tuple[str, ...] = tuple(p.name for p in info.profiles)
+        self._mean = np.asarray(scaler.mean_, dtype=np.float64)
+        self._inv_scale = 1.0 / np.asarray(scaler.scale_, dtype=np.float64)
+        self._centres = centres
+
+    @property
+    def version(self) -> str:
+        """The model's version id."""
+        return self.info.version
+
+    def validate(self, X: npt.NDArray[np.float64]) -> list[Problem]:
+        """Every problem of a batch (shape, NaN/inf, ranges); rows are 0-based positions."""
+        X = np.asarray(X)
+        if X.ndim != 2 or X.shape[1] != len(self.spec.features):
+            return [
+                Problem(
+                    None,
+                    f"expected an array of shape (n, {len(self.spec.features)}) with columns "
+                    f"{', '.join(self.spec.columns)}; got shape {X.shape}",
+                )
+            ]
+        if not np.issubdtype(X.dtype, np.number) or np.issubdtype(X.dtype, np.complexfloating):
+            return [Problem(None, f"values must be real numbers, got dtype {X.dtype}")]
+        return check_values(X.astype(np.float64, copy=False), self.spec)
+
+    def predict_one(self, values: Sequence[float]) -> Prediction:
+        """The segment of one customer (values in spec order); DataValidationError if invalid."""
+        problems = check_row(values, self.spec)
+        if problems:
+            raise DataValidationError(problems)
+        z = (np.asarray(values, dtype=np.float64) - self._mean) * self._inv_scale
+        ids, confidence, u = memberships(z[None, :], self._centres)
+        cid = int(ids[0])
+        row = u[0].tolist()
+        return Prediction(
+            cluster_id=cid,
+            segment_name=self.segment_names[cid],
+            confidence=float(confidence[0]),
+            probabilities=tuple(
+                SegmentProbability(j, name, row[j]) for j, name in enumerate(self.segment_names)
+            ),
+        )
+
+    def predict_batch(self, X: npt.NDArray[np.float64]) -> BatchPrediction:
+        """Segments of many customers; validates the whole batch first and lists every bad row."""
+        problems = self.validate(X)
+        if problems:
+            raise DataValidationError(problems)
+        return self.predict_batch_unchecked(X)
+
+    def predict_batch_unchecked(self, X: npt.NDArray[np.float64]) -> BatchPrediction:
+        """Segments of a batch the caller already validated (skips the checks)."""
+        Z = (np.asarray(X, dtype=np.float64) - self._mean) * self._inv_scale
+        ids, confidence, u = memberships(Z, self._centres)
+        return BatchPrediction(
+            cluster_ids=ids,
+            confidence=confidence,
+            probabilities=u,
+            segment_names=self.segment_names,
+        )
+
+    def __repr__(self) -> str:
+        info = self.info
+        return f"SegmentationModel(version={info.version!r}, k={info.k}, features={info.features})"

@@ -1,0 +1,219 @@
+"""``Segmenter``: StandardScaler + K-Means with automatic k, as a scikit-learn style estimator."""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+from sklearn.base import BaseEstimator, ClusterMixin
+from sklearn.cluster import KMeans
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils.validation import check_is_fitted
+from threadpoolctl import threadpool_limits
+
+from segmentation_core.errors import DataValidationError, InvalidParameterError, Problem
+from segmentation_core.results import ElbowPoint, ElbowReport, TrainingParams
+from segmentation_core.scan import (
+    MAX_ITER,
+    SCAN_SAMPLE_SIZE,
+    scan_k,
+    silhouette_from_distances,
+)
+
+#: The largest k anyone may ask for: more segments than this mean nothing to a marketer, and the
+#: bound keeps a public ``train`` mutation from asking for unbounded work.
+K_LIMIT = 50
+
+
+def check_params(params: TrainingParams, n_rows: int | None = None) -> None:
+    """Raise ``InvalidParameterError`` when the training parameters make no sense.
+
+    Cheap; with ``n_rows`` it also checks that the data has more rows than the largest k
+    (a silhouette needs at least one cluster with two points).
+    """
+    for name in ("k_min", "k_max", "random_state"):
+        if not isinstance(getattr(params, name), int) or isinstance(getattr(params, name), bool):
+            raise InvalidParameterError(name, f"must be an integer, got {getattr(params, name)!r}")
+    if params.k is not None and (not isinstance(params.k, int) or isinstance(params.k, bool)):
+        raise InvalidParameterError("k", f"must be an integer, got {params.k!r}")
+    if params.k_min < 2:
+        raise InvalidParameterError("k_min", f"must be at least 2, got {params.k_min}")
+    if params.k_max < params.k_min:
+        raise InvalidParameterError(
+            "k_max", f"must be at least k_min ({params.k_min}), got {params.k_max}"
+        )
+    if params.k_max > K_LIMIT:
+        raise InvalidParameterError("k_max", f"must be at most {K_LIMIT}, got {params.k_max}")
+    if params.k is not None and not 2 <= params.k <= K_LIMIT:
+        raise InvalidParameterError("k", f"must be between 2 and {K_LIMIT}, got {params.k}")
+    if not 0 <= params.random_state <= 2**32 - 1:
+        raise InvalidParameterError(
+            "random_state", f"must be between 0 and 4294967295, got {params.random_state}"
+        )
+    if n_rows is not None:
+        name, largest = ("k", params.k) if params.k is not None else ("k_max", params.k_max)
+        if largest is not None and largest >= n_rows:
+            raise InvalidParameterError(
+                name, f"must be below the number of customers ({n_rows}), got {largest}"
+            )
+
+
+def min_rows_for(params: TrainingParams) -> int:
+    """The fewest rows a training with ``params`` can use: the largest k asked for, plus one."""
+    return max(params.k_max, params.k or 0) + 1
+
+
+def canonical_order(
+    labels: npt.NDArray[np.integer], centres: npt.NDArray[np.float64]
+) -> npt.NDArray[np.int64]:
+    """Old cluster ids in canonical order: largest first; equal sizes by their centre coordinates.
+
+    Centres are compared after rounding to 9 decimals, so floating-point noise between platforms
+    cannot swap two tied segments.
+    """
+    k = centres.shape[0]
+    sizes = np.bincount(labels, minlength=k)
+    keys = sorted(range(k), key=lambda j: (-int(sizes[j]), tuple(np.round(centres[j], 9))))
+    return np.asarray(keys, dtype=np.int64)
+
+
+class Segmenter(ClusterMixin, BaseEstimator):
+    """K-Means segmentation on standardised features, the number of segments chosen by silhouette.
+
+    Parameters
+    ----------
+    k : int or None, default=None
+        A fixed number of segments. ``None`` picks the k in ``k_min..k_max`` with the highest
+        silhouette (ties to the smaller k). The curve over ``k_min..k_max`` is computed either way.
+    k_min, k_max : int, default=2, 10
+        The candidate range.
+    random_state : int, default=42
+        Seed of the sample and of every K-Means fit.
+    sample_size : int, default=SCAN_SAMPLE_SIZE
+        Rows the candidate scan and the silhouette use. Data at or below this size is scanned
+        whole, giving exactly the original method's results (every row, 10 restarts, exact
+        silhouette). Larger data is scanned on a seeded sample, then the winner is fitted once on
+        every row, seeded with the sample's centres.
+
+    Attributes
+    ----------
+    pipeline_ : Pipeline
+        ``make_pipeline(StandardScaler(), KMeans(...))`` fitted on every row, centres in canonical
+        order (largest segment first).
+    k_ : int
+        Number of segments.
+    labels_ : ndarray of shape (n_samples,)
+        Canonical segment of every training row.
+    cluster_centers_ : ndarray of shape (k_, n_features)
+        Centres in the data's units.
+    inertia_ : float
+        Within-segment sum of squares of the final fit (scaled space).
+    silhouette_ : float
+        Silhouette of the final fit: exact when the data fits the sample, else on the sample rows.
+    silhouette_scores_ : dict[int, float]
+        The scan's silhouette per candidate k.
+    elbow_ : ElbowReport
+        The curve (inertia and silhouette per k), the silhouette's best k and the inertia knee.
+    n_features_in_ : int
+    sample_size_ : int
+        Rows the scan actually used.
+    """
+
+    def __init__(
+        self,
+        k: int | None = None,
+        *,
+        k_min: int = 2,
+        k_max: int = 10,
+        random_state: int = 42,
+        sample_size: int = SCAN_SAMPLE_SIZE,
+    ) -> None:
+        self.k = k
+        self.k_min = k_min
+        self.k_max = k_max
+        self.random_state = random_state
+        self.sample_size = sample_size
+
+    def fit(self, X: npt.ArrayLike, y: object = None) -> Segmenter:
+        """Scan the candidates, fit the chosen k on every row, put the segments in canonical order.
+
+        ``X`` must already be validated (finite numbers); rows are customers, columns features.
+        """
+        X = np.asarray(X, dtype=np.float64)
+        if X.ndim != 2 or not np.isfinite(X).all():
+            raise DataValidationError([Problem(None, "X must be a 2-D array of finite numbers")])
+        params = TrainingParams(
+            k_min=self.k_min, k_max=self.k_max, k=self.k, random_state=self.random_state
+        )
+        check_params(params, X.shape[0])
+        if self.sample_size < min_rows_for(params):
+            raise InvalidParameterError(
+                "sample_size", f"must exceed the largest k, got {self.sample_size}"
+            )
+
+        scaler = StandardScaler().fit(X)
+        Xs = scaler.transform(X)
+        ks = range(min(self.k_min, self.k or self.k_min), max(self.k_max, self.k or 0) + 1)
+        # One thread: the scan is many small fits, where BLAS/OpenMP threads cost more than they
+        # give, and a second busy process on two cores makes threaded fits ten times slower.
+        with threadpool_limits(limits=1):
+            scan = scan_k(Xs, ks, random_state=self.random_state, sample_size=self.sample_size)
+            k = self.k if self.k is not None else scan.best_k
+            if scan.sample_index is None:
+                km = scan.models[k]  # fitted on every row already: the original method's result
+            else:
+                km = KMeans(
+                    n_clusters=k,
+                    init=scan.models[k].cluster_centers_,
+                    n_init=1,
+                    max_iter=MAX_ITER,
+                    random_state=self.random_state,
+                ).fit(Xs)
+        if np.count_nonzero(np.bincount(km.labels_, minlength=k)) < k:
+            raise DataValidationError(
+                [
+                    Problem(
+                        None,
+                        f"the data has fewer than {k} distinct customers; cannot form {k} segments",
+                    )
+                ]
+            )
+
+        order = canonical_order(km.labels_, km.cluster_centers_)
+        new_id = np.empty(k, dtype=np.int64)
+        new_id[order] = np.arange(k)
+        km.cluster_centers_ = np.ascontiguousarray(km.cluster_centers_[order])
+        km.labels_ = new_id[km.labels_].astype(np.int32)
+
+        sample_labels = km.labels_ if scan.sample_index is None else km.labels_[scan.sample_index]
+        silhouette = silhouette_from_distances(scan.distances, sample_labels, k)
+        points = [
+            ElbowPoint(k=kk, inertia=inertia, silhouette=s)
+            for kk, inertia, s in zip(scan.ks, scan.inertias, scan.silhouettes, strict=True)
+        ]
+        # the chosen k's point describes the model actually kept (its full fit)
+        points[scan.ks.index(k)] = ElbowPoint(
+            k=k, inertia=float(km.inertia_), silhouette=silhouette
+        )
+
+        self.pipeline_: Pipeline = make_pipeline(scaler, km)
+        self.k_ = k
+        self.labels_ = km.labels_.astype(np.int64)
+        self.cluster_centers_ = scaler.inverse_transform(km.cluster_centers_)
+        self.inertia_ = float(km.inertia_)
+        self.silhouette_ = silhouette
+        self.silhouette_scores_ = dict(zip(scan.ks, scan.silhouettes, strict=True))
+        self.elbow_ = ElbowReport(optimal_k=scan.best_k, elbow_k=scan.elbow_k, points=tuple(points))
+        self.n_features_in_ = X.shape[1]
+        self.sample_size_ = X.shape[0] if scan.sample_index is None else len(scan.sample_index)
+        return self
+
+    def predict(self, X: npt.ArrayLike) -> npt.NDArray[np.int64]:
+        """Canonical segment of every row of ``X`` (through the fitted pipeline)."""
+        check_is_fitted(self, "pipeline_")
+        X = np.asarray(X, dtype=np.float64)
+        if X.ndim != 2 or X.shape[1] != self.n_features_in_:
+            raise DataValidationError(
+                [Problem(None, f"X must have {self.n_features_in_} columns, got shape {X.shape}")]
+            )
+        return np.asarray(self.pipeline_.predict(X), dtype=np.int64)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from web.api_client import Customer
+from web.api_client import Customer, InvalidInput
 
 #: GraphQL `Int` is 32-bit: a larger value would be a validation error, not a range message.
 _GRAPHQL_INT_MAX = 2**31 - 1
@@ -103,3 +103,18 @@ def to_customer(values: dict[str, str]) -> Customer:
         spending_score=int(parsed["spending_score"]),
         purchase_frequency=int(parsed["purchase_frequency"]),
     )
+
+
+def server_field_errors(invalid: InvalidInput) -> tuple[dict[str, str], list[str]]:
+    """The API's `InvalidInput` as messages per form field, plus the messages no field owns."""
+    by_field: dict[str, str] = {}
+    unplaced: list[str] = []
+    for error in invalid.errors:
+        field_id = FIELD_ID_BY_GRAPHQL_NAME.get(error.field)
+        if field_id is None:
+            unplaced.append(f"{error.field}: {error.message}")
+        else:
+            by_field[field_id] = error.message
+    if not invalid.errors:
+        unplaced.append(invalid.message)
+    return by_field, unplaced

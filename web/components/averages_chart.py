@@ -43,7 +43,7 @@ def averages_chart(features: rx.Var, *, loading: rx.Var) -> rx.Component:
     body = rx.grid(
         rx.foreach(features, _small_multiple),
         columns=rx.breakpoints(initial="1", sm="2"),
-        gap="3",
+        spacing="3",
         width="100%",
     )
     return chart_card(

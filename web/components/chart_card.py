@@ -44,7 +44,7 @@ def chart_card(
                 ),
             ),
             direction="column",
-            gap="2",
+            spacing="2",
             width="100%",
         ),
         id=id,

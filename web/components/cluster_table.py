@@ -53,7 +53,7 @@ def cluster_table(columns: rx.Var, rows: rx.Var, *, loading: rx.Var) -> rx.Compo
                 rx.box(table, overflow_x="auto", width="100%"),
             ),
             direction="column",
-            gap="2",
+            spacing="2",
         ),
         width="100%",
         min_width="0",

@@ -12,8 +12,16 @@ MAX_WIDTH = "1200px"
 
 def _nav_link(label: str, href: str, icon: str) -> rx.Component:
     return rx.link(
-        rx.hstack(rx.icon(icon, size=16), rx.text(label), spacing="1", align="center"),
+        rx.hstack(
+            rx.icon(icon, size=16),
+            # Icons only on phones, so the bar fits 375 px.
+            rx.text(label, display=["none", "block"]),
+            spacing="1",
+            align="center",
+        ),
         href=href,
+        aria_label=label,
+        title=label,
         underline="none",
         weight="medium",
         color_scheme="gray",
@@ -88,7 +96,7 @@ def footer() -> rx.Component:
                 color_scheme="gray",
             ),
             direction=rx.breakpoints(initial="column", sm="row"),
-            gap="1",
+            spacing="1",
             max_width=MAX_WIDTH,
             margin_x="auto",
             padding_x=["12px", "16px", "24px"],

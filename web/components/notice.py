@@ -22,7 +22,7 @@ def notice(
             rx.text(message, size="2"),
             rx.hstack(*actions, spacing="2", wrap="wrap", padding_top="4px"),
             direction="column",
-            gap="1",
+            spacing="1",
         ),
         color_scheme=color_scheme,
         id=id,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from web.components.chart_card import TOOLTIP_STYLE, chart_card
+from web.components.segment_legend import segment_legend
 
 
 def sizes_chart(rows: rx.Var, *, loading: rx.Var) -> rx.Component:
@@ -21,14 +22,13 @@ def sizes_chart(rows: rx.Var, *, loading: rx.Var) -> rx.Component:
             is_animation_active=False,
         ),
         rx.recharts.graphing_tooltip(content_style=TOOLTIP_STYLE),
-        rx.recharts.legend(icon_type="circle", icon_size=10),
         width="100%",
-        height=300,
+        height=270,
     )
     return chart_card(
         "Segment sizes",
         "Customers per segment (hover for counts)",
-        chart,
+        rx.flex(chart, segment_legend(rows, color_key="fill"), direction="column", width="100%"),
         loading=loading,
         empty=rows.length() == 0,
         id="chart-sizes",

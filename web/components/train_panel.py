@@ -35,7 +35,7 @@ def _key_dialog(state: Any) -> rx.Component:
                         spacing="2",
                     ),
                     direction="column",
-                    gap="3",
+                    spacing="3",
                     padding_top="12px",
                 ),
                 on_submit=state.submit_key,
@@ -85,7 +85,7 @@ def train_panel(state: Any) -> rx.Component:
             ),
             _key_dialog(state),
             direction="column",
-            gap="3",
+            spacing="3",
         ),
         width="100%",
     )

@@ -228,13 +228,13 @@ def dashboard() -> rx.Component:
                 color_scheme="gray",
             ),
             direction="column",
-            gap="2",
+            spacing="2",
         ),
         rx.grid(
             status_card(s),
             train_panel(s),
             columns=rx.breakpoints(initial="1", md="2"),
-            gap="4",
+            spacing="4",
             width="100%",
         ),
         rx.grid(
@@ -243,7 +243,7 @@ def dashboard() -> rx.Component:
             averages_chart(s.averages, loading=s.loading),
             profiles_chart(s.radar, s.series, loading=s.loading),
             columns=rx.breakpoints(initial="1", md="2"),
-            gap="4",
+            spacing="4",
             width="100%",
         ),
         cluster_table(s.columns, s.rows, loading=s.loading),
@@ -254,6 +254,6 @@ def dashboard() -> rx.Component:
             display="none",
         ),
         direction="column",
-        gap="4",
+        spacing="4",
         width="100%",
     )

@@ -19,9 +19,9 @@ from web.components.notice import notice
 from web.components.prediction_card import prediction_card
 from web.customer_fields import (
     CUSTOMER_FIELDS,
-    FIELD_ID_BY_GRAPHQL_NAME,
     CustomerField,
     field_error,
+    server_field_errors,
     to_customer,
 )
 from web.dashboard_data import feature_label, feature_unit, fmt
@@ -157,13 +157,9 @@ class HomeState(rx.State):
                 self.api_state, self.api_message = NO_MODEL, message
                 self.has_result = False
             case InvalidInput() as invalid:
-                self.server_errors = {
-                    FIELD_ID_BY_GRAPHQL_NAME.get(e.field, e.field): e.message
-                    for e in invalid.errors
-                }
-                unplaced = [e for e in invalid.errors if e.field not in FIELD_ID_BY_GRAPHQL_NAME]
-                if unplaced or not invalid.errors:
-                    yield rx.toast.error(invalid.message)
+                self.server_errors, unplaced = server_field_errors(invalid)
+                for message in unplaced:
+                    yield rx.toast.error(message)
                 self.has_result = False
             case prediction:
                 self.api_state = READY
@@ -245,7 +241,7 @@ def _field(field: CustomerField) -> rx.Component:
             min_height="1.3em",
         ),
         direction="column",
-        gap="1",
+        spacing="1",
         width="100%",
     )
 
@@ -293,7 +289,7 @@ def form_card() -> rx.Component:
                 rx.grid(
                     *[_field(f) for f in CUSTOMER_FIELDS],
                     columns=rx.breakpoints(initial="1", sm="2"),
-                    gap="3",
+                    spacing="3",
                     width="100%",
                 ),
                 rx.button(
@@ -306,7 +302,7 @@ def form_card() -> rx.Component:
                     width="100%",
                 ),
                 direction="column",
-                gap="4",
+                spacing="4",
             ),
             on_submit=HomeState.submit,
             reset_on_submit=False,
@@ -330,18 +326,18 @@ def home() -> rx.Component:
                 color_scheme="gray",
             ),
             direction="column",
-            gap="2",
+            spacing="2",
         ),
         _api_notices(),
         rx.grid(
             form_card(),
             prediction_card(HomeState),
             columns=rx.breakpoints(initial="1", md="2"),
-            gap="4",
+            spacing="4",
             width="100%",
             align_items="start",
         ),
         direction="column",
-        gap="4",
+        spacing="4",
         width="100%",
     )

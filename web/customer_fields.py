@@ -50,7 +50,7 @@ CUSTOMER_FIELDS: tuple[CustomerField, ...] = (
         "purchase_frequency",
         "purchaseFrequency",
         "Purchase frequency",
-        "purchases per year",
+        "per year",
         0,
         None,
         True,

@@ -12,11 +12,11 @@ from web.api_client import ClusterProfile, ElbowReport
 from web.palette import segment_color, text_color_on
 
 #: Display labels and units of the bundled data's columns; other columns get a generic label.
-_KNOWN_FEATURES: dict[str, tuple[str, str]] = {
-    "age": ("Age", "years"),
-    "annual_income": ("Annual income", "k$"),
-    "spending_score": ("Spending score", "1-100"),
-    "purchase_frequency": ("Purchase frequency", "per year"),
+_KNOWN_FEATURES: dict[str, tuple[str, str, str]] = {
+    "age": ("Age", "years", "Age"),
+    "annual_income": ("Annual income", "k$", "Income"),
+    "spending_score": ("Spending score", "1-100", "Spending"),
+    "purchase_frequency": ("Purchase frequency", "per year", "Frequency"),
 }
 
 
@@ -29,7 +29,14 @@ def feature_label(column: str) -> str:
 
 def feature_unit(column: str) -> str:
     """The unit of a feature column, "" when unknown."""
-    return _KNOWN_FEATURES.get(column, ("", ""))[1]
+    return _KNOWN_FEATURES.get(column, ("", "", ""))[1]
+
+
+def feature_short_label(column: str) -> str:
+    """A one-word label where space is short (the radar's axes on a phone)."""
+    if column in _KNOWN_FEATURES:
+        return _KNOWN_FEATURES[column][2]
+    return feature_label(column)
 
 
 def fmt(value: float) -> str:
@@ -152,7 +159,7 @@ def radar_rows(clusters: tuple[ClusterProfile, ...]) -> list[dict[str, float | s
         low = min(c.features[i].min for c in clusters)
         high = max(c.features[i].max for c in clusters)
         span = high - low
-        row: dict[str, float | str] = {"feature": feature_label(f.feature)}
+        row: dict[str, float | str] = {"feature": feature_short_label(f.feature)}
         for c in clusters:
             mean = c.features[i].mean
             row[f"c{c.cluster_id}"] = round((mean - low) / span, 3) if span else 0.5

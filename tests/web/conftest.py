@@ -198,13 +198,29 @@ def app_store(tmp_path_factory: pytest.TempPathFactory) -> Store:
     return Store(models_dir=base / "models", env=env)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def prod_app(app_store: Store, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerHandle]:
-    """The production app started the way `make run` starts it (`python -m web.serve`)."""
+    """The production app started the way `make run` starts it (`python -m web.serve`).
+
+    Module-scoped: each e2e module gets its own server, one after the other, because every
+    start compiles into the same `.web/` folder.
+    """
     log = tmp_path_factory.mktemp("app-log") / "server.log"
     with start_server(free_port(APP_PORTS), app_store.env, log_path=log) as server:
         print(f"\nproduction app ready in {server.startup_s:.1f} s at {server.url}")
         yield server
+
+
+@pytest.fixture(scope="module")
+def keyed_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ServerHandle, str]]:
+    """The production app over an EMPTY store on a server that requires an API key."""
+    base = tmp_path_factory.mktemp("keyed-store")
+    env = store_env(base)
+    key = "e2e-" + os.urandom(8).hex()
+    env["SEGMENTATION_API_KEY"] = key
+    log = base / "server.log"
+    with start_server(free_port(APP_PORTS), env, log_path=log) as server:
+        yield server, key
 
 
 @pytest.fixture(scope="session")

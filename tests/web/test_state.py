@@ -109,6 +109,7 @@ def test_chart_shaping() -> None:
     radar = radar_rows(clusters)
     # age spans 25..75 over the data: 30 -> 0.1, 70 -> 0.9
     assert radar[0] == {"feature": "Age", "c0": 0.1, "c1": 0.9}
+    assert radar[1]["feature"] == "Income"
     rows = table_rows(clusters)
     assert rows[0]["share"] == "75.0%" and rows[0]["cells"][0] == "30 · med 30 · 25–35"
 

@@ -8,15 +8,18 @@ import reflex as rx
 
 from web.components.segment_badge import color_dot, segment_badge
 
+#: Hidden on phones (below Radix's `xs` breakpoint, 520 px) so the table fits 375 px.
+_WIDE_ONLY = rx.breakpoints(initial="none", xs="table-cell")
+
 
 def _comparison_table(rows: rx.Var) -> rx.Component:
     return rx.table.root(
         rx.table.header(
             rx.table.row(
                 rx.table.column_header_cell("Feature"),
-                rx.table.column_header_cell("This customer", justify="end"),
+                rx.table.column_header_cell("Customer", justify="end"),
                 rx.table.column_header_cell("Segment median", justify="end"),
-                rx.table.column_header_cell("Segment range", justify="end"),
+                rx.table.column_header_cell("Segment range", justify="end", display=_WIDE_ONLY),
             )
         ),
         rx.table.body(
@@ -29,7 +32,9 @@ def _comparison_table(rows: rx.Var) -> rx.Component:
                     ),
                     rx.table.cell(rx.text(r["customer"], weight="bold"), justify="end"),
                     rx.table.cell(r["typical"], justify="end"),
-                    rx.table.cell(r["range"], justify="end", white_space="nowrap"),
+                    rx.table.cell(
+                        r["range"], justify="end", white_space="nowrap", display=_WIDE_ONLY
+                    ),
                 ),
             )
         ),
@@ -98,11 +103,29 @@ def prediction_card(state: Any) -> rx.Component:
                     width="100%",
                     align="center",
                 ),
-                rx.progress(value=state.confidence_pct.to(int), max=100, size="3"),
+                rx.box(
+                    rx.box(
+                        width=state.confidence_pct.to_string() + "%",
+                        height="100%",
+                        background=state.segment_color,
+                        border_radius="4px",
+                    ),
+                    width="100%",
+                    height="10px",
+                    background=rx.color("gray", 4),
+                    border_radius="4px",
+                    overflow="hidden",
+                    role="progressbar",
+                    aria_label="Confidence",
+                    aria_valuenow=state.confidence_pct,
+                    aria_valuemin=0,
+                    aria_valuemax=100,
+                ),
                 direction="column",
                 spacing="1",
                 width="100%",
             ),
+            rx.text("Compared with the segment", weight="medium", size="2"),
             rx.box(_comparison_table(state.comparison), overflow_x="auto", width="100%"),
             rx.cond(state.others.length() > 0, _other_segments(state.others)),
             direction="column",

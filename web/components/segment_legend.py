@@ -21,8 +21,8 @@ def segment_legend(rows: rx.Var, *, color_key: str) -> rx.Component:
             ),
         ),
         wrap="wrap",
-        spacing_x="3",
-        spacing_y="1",
+        column_gap="14px",
+        row_gap="4px",
         justify="center",
         width="100%",
     )

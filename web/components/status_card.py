@@ -62,7 +62,7 @@ def status_card(state: Any) -> rx.Component:
                     rx.cond(state.has_model, state.silhouette, "–"),
                     "model-silhouette",
                 ),
-                columns="2",
+                columns=rx.breakpoints(initial="1", xs="2"),
                 spacing="3",
                 width="100%",
             ),

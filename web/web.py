@@ -27,6 +27,7 @@ async def _graphql_lifespan() -> AsyncIterator[None]:
 app = rx.App(
     api_transformer=graphql_app,
     html_lang="en",
+    head_components=[rx.el.link(rel="icon", href="/favicon.svg", type="image/svg+xml")],
 )
 app.register_lifespan_task(_graphql_lifespan)
 app.add_page(home, route="/", title="Segment a customer", on_load=HomeState.check_api)

@@ -223,9 +223,13 @@ def keyed_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server
         yield server, key
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    """Headless Debian Chromium driven by Playwright; a missing browser skips, or FAILS in CI."""
+    """Headless Debian Chromium driven by Playwright; a missing browser skips, or FAILS in CI.
+
+    Module-scoped: Playwright's sync API keeps an event loop running in this thread while it is
+    open, which would stop the async (anyio) tests of other modules from starting theirs.
+    """
     from playwright.sync_api import sync_playwright
 
     executable = CHROMIUM if CHROMIUM.exists() else shutil.which("chromium")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import reflex as rx
 
 from web.components.chart_card import AXIS_COLOR, GRID_COLOR, TOOLTIP_STYLE, chart_card
+from web.components.segment_legend import segment_legend
 
 
 def _small_multiple(feature: rx.Var) -> rx.Component:
@@ -38,12 +39,18 @@ def _small_multiple(feature: rx.Var) -> rx.Component:
     )
 
 
-def averages_chart(features: rx.Var, *, loading: rx.Var) -> rx.Component:
-    """The grid of per-feature bar charts (`chart-averages`)."""
-    body = rx.grid(
-        rx.foreach(features, _small_multiple),
-        columns=rx.breakpoints(initial="1", sm="2"),
-        spacing="3",
+def averages_chart(features: rx.Var, legend: rx.Var, *, loading: rx.Var) -> rx.Component:
+    """The grid of per-feature bar charts (`chart-averages`); `legend` rows name the colours."""
+    body = rx.flex(
+        rx.grid(
+            rx.foreach(features, _small_multiple),
+            columns=rx.breakpoints(initial="1", sm="2"),
+            spacing="3",
+            width="100%",
+        ),
+        segment_legend(legend, color_key="color"),
+        direction="column",
+        spacing="2",
         width="100%",
     )
     return chart_card(

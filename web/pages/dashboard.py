@@ -240,7 +240,7 @@ def dashboard() -> rx.Component:
         rx.grid(
             sizes_chart(s.sizes, loading=s.loading),
             elbow_chart(s.elbow, optimal_k=s.optimal_k, elbow_k=s.elbow_k, loading=s.loading),
-            averages_chart(s.averages, loading=s.loading),
+            averages_chart(s.averages, s.series, loading=s.loading),
             profiles_chart(s.radar, s.series, loading=s.loading),
             columns=rx.breakpoints(initial="1", md="2"),
             spacing="4",

@@ -149,3 +149,16 @@ def test_graphiql_runs_a_query(prod_app, page) -> None:
     result.filter(has_text='"modelLoaded"').wait_for()
     answer = json.loads(result.locator(".CodeMirror").evaluate("e => e.CodeMirror.getValue()"))
     assert answer == {"data": {"health": {"status": "ok", "modelLoaded": True}}}
+
+
+def test_status_is_live_when_the_model_changes_elsewhere(prod_app, page) -> None:
+    page.goto(prod_app.url + "/dashboard")
+    before = _gql(prod_app, "{ model { version } }")["model"]["version"]
+    page.locator("#model-version").filter(has_text=before).wait_for()
+    # Another client retrains through the API: the open dashboard notices on its next tick.
+    trained = _gql(
+        prod_app, "mutation { train(input: {k: 3}) { ... on TrainSuccess { model { version } } } }"
+    )
+    after = trained["train"]["model"]["version"]
+    page.locator("#model-version").filter(has_text=after).wait_for(timeout=30_000)
+    _wait_for_charts(page, 3)

@@ -1,14 +1,14 @@
 """Reflex configuration: the web app lives in the `web` package (web/web.py builds `rx.App`).
 
 Every outside call is off (telemetry here; the version check through REFLEX_CHECK_LATEST_VERSION,
-which web.serve and the Makefile set) and the server binds to loopback unless `WEB_HOST` says
-otherwise.
+which web.serve and the Makefile set) and the server binds to loopback unless told
+otherwise (`SEGMENTATION_WEB_HOST`, read by web/settings.py).
 """
-
-import os
 
 import reflex as rx
 from reflex_base.constants.installer import PackageJson
+
+from web.settings import load_settings
 
 # `reflex run` (dev) starts Vite bound to every interface; keep it on loopback like the backend.
 PackageJson.Commands.DEV = "react-router dev --host 127.0.0.1"
@@ -17,7 +17,7 @@ config = rx.Config(
     app_name="web",
     telemetry_enabled=False,
     show_built_with_reflex=False,
-    backend_host=os.environ.get("WEB_HOST", "127.0.0.1"),
+    backend_host=load_settings().host,
     plugins=[
         # Light/dark follows the system ("inherit") until the user flips the toggle.
         rx.plugins.RadixThemesPlugin(

@@ -4,8 +4,9 @@
     PORT=8080 python -m web.serve  # another port
 
 It runs `reflex run --env prod` with the frontend and the backend on the same port, bound to
-`WEB_HOST` (default 127.0.0.1), with telemetry, the version check and the npm-registry latency
-probe switched off, and Reflex/Bun caches kept inside the project's ignored `.tools/` folder.
+`SEGMENTATION_WEB_HOST` (default 127.0.0.1), with telemetry, the version check and the
+npm-registry latency probe switched off, and Reflex/Bun caches kept inside the project's
+ignored `.tools/` folder.
 A warm start skips the frontend install (Reflex caches it) and only recompiles and rebuilds.
 The process replaces itself with Reflex (exec), so signals reach Reflex directly.
 """
@@ -20,6 +21,8 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+
+from web.settings import load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 TOOLS = ROOT / ".tools"
@@ -42,7 +45,6 @@ def reflex_environment(base: dict[str, str] | None = None) -> dict[str, str]:
         "BUN_RUNTIME_TRANSPILER_CACHE_PATH": str(TOOLS / "bun-transpiler-cache"),
         "npm_config_cache": str(TOOLS / "npm-cache"),
         "PORT": "3000",
-        "WEB_HOST": "127.0.0.1",
     }
     for name, value in defaults.items():
         if not env.get(name):
@@ -51,8 +53,9 @@ def reflex_environment(base: dict[str, str] | None = None) -> dict[str, str]:
 
 
 def reflex_command(env: dict[str, str]) -> list[str]:
-    """`reflex run --env prod` with frontend and backend on `PORT`, bound to `WEB_HOST`."""
+    """`reflex run --env prod` with frontend and backend on `PORT`, bound to the web host."""
     port = env["PORT"]
+    host = load_settings().host
     if not port.isdigit() or not 0 < int(port) < 65536:
         raise SystemExit(f"PORT must be a TCP port number, got {port!r}")
     return [
@@ -67,7 +70,7 @@ def reflex_command(env: dict[str, str]) -> list[str]:
         "--backend-port",
         port,
         "--backend-host",
-        env["WEB_HOST"],
+        host,
     ]
 
 
@@ -76,7 +79,7 @@ def main() -> None:
     env = reflex_environment()
     command = reflex_command(env)
     os.chdir(ROOT)
-    print(f"Serving on http://{env['WEB_HOST']}:{env['PORT']}/ (UI, /dashboard, /graphql)")
+    print(f"Serving on http://{command[-1]}:{env['PORT']}/ (UI, /dashboard, /graphql)")
     sys.stdout.flush()
     os.execve(command[0], command, env)
 

@@ -28,6 +28,20 @@ def _backend_port() -> int:
     return 3000
 
 
+def _seconds(name: str, default: float) -> float:
+    """A positive number of seconds from `$name`; a clear error names a bad value."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a number of seconds, got {raw!r}") from None
+    if not value > 0:
+        raise ValueError(f"{name} must be more than 0 seconds, got {raw!r}")
+    return value
+
+
 @dataclass(frozen=True)
 class WebSettings:
     """Everything the web layer can be configured with."""
@@ -42,6 +56,9 @@ class WebSettings:
     #: How often the dashboard refreshes the API status, in seconds
     #: (`SEGMENTATION_WEB_STATUS_EVERY`).
     status_every_s: float
+    #: The interface `make run` binds to (`SEGMENTATION_WEB_HOST`). Loopback by default; the API
+    #: refuses to serve on another interface unless `SEGMENTATION_API_KEY` is set.
+    host: str
 
 
 def load_settings() -> WebSettings:
@@ -50,7 +67,8 @@ def load_settings() -> WebSettings:
         graphql_url=os.environ.get(
             "SEGMENTATION_GRAPHQL_URL", f"http://127.0.0.1:{_backend_port()}/graphql"
         ),
-        timeout_s=float(os.environ.get("SEGMENTATION_WEB_TIMEOUT", "10")),
-        train_timeout_s=float(os.environ.get("SEGMENTATION_WEB_TRAIN_TIMEOUT", "300")),
-        status_every_s=float(os.environ.get("SEGMENTATION_WEB_STATUS_EVERY", "15")),
+        timeout_s=_seconds("SEGMENTATION_WEB_TIMEOUT", 10.0),
+        train_timeout_s=_seconds("SEGMENTATION_WEB_TRAIN_TIMEOUT", 300.0),
+        status_every_s=_seconds("SEGMENTATION_WEB_STATUS_EVERY", 15.0),
+        host=os.environ.get("SEGMENTATION_WEB_HOST", "").strip() or "127.0.0.1",
     )

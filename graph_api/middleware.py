@@ -45,7 +45,9 @@ class BodySizeLimit:
                 if declared > self.max_bytes:
                     await self._refuse(send, 413, self._message())
                     return
-                break
+                # The HTTP server delivers no more than the declared length: nothing to count.
+                await self.app(scope, receive, send)
+                return
         received = 0
         started = False
 
@@ -95,12 +97,16 @@ class BindCheck:
         self.done = False
         self.refusal: str | None = None
 
-    def run(self) -> bool:
-        """Check the listening sockets; True once the check could be made."""
+    def run(self, final: bool = False) -> bool:
+        """Check the listening sockets; True once the check could be made.
+
+        ``final`` is for request time: a request arrived, so the server has bound whatever it
+        listens on; no TCP listener then means it is not TCP (a test client, a Unix socket).
+        """
         if self.done:
             return True
         addresses = bind_guard.listening_addresses()
-        if addresses is not None and not addresses:
+        if addresses is not None and not addresses and not final:
             return False  # the server has not bound its socket yet
         self.done = True
         exposed = bind_guard.exposed_address(self.api_key, self.allow_insecure)
@@ -133,7 +139,7 @@ class BindGuard:
         check = self.bind_check
         if scope["type"] == "http":
             if not check.done:
-                check.run()
+                check.run(final=True)
             if check.refusal is not None:
                 await PlainTextResponse(check.refusal, status_code=503)(scope, receive, send)
                 return

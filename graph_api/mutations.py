@@ -10,7 +10,8 @@ import strawberry
 
 from graph_api import errors
 from graph_api.context import Info
-from graph_api.inputs import CustomerInput, TrainInput
+from graph_api.execution import lean
+from graph_api.inputs import CustomerInput, TrainInput, customer_from_input, customers_from_input
 from graph_api.types import (
     BatchPrediction,
     ModelInfo,
@@ -70,6 +71,7 @@ class Mutation:
     @strawberry.mutation(
         description="The segment of one customer, with every segment's probability."
     )
+    @lean(customer=customer_from_input)
     def predict(
         self,
         info: Info,
@@ -96,6 +98,7 @@ class Mutation:
             "is listed."
         )
     )
+    @lean(customers=customers_from_input)
     def predict_batch(
         self,
         info: Info,

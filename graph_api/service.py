@@ -23,9 +23,6 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from segmentation_core.model import SegmentationModel
-from segmentation_core.store import ModelStore
-from segmentation_core.training import check_params, train_model
 from starlette.concurrency import run_in_threadpool
 
 from segmentation_core.errors import (
@@ -33,7 +30,10 @@ from segmentation_core.errors import (
     ModelNotTrainedError,
     TrainingInProgressError,
 )
+from segmentation_core.model import SegmentationModel
 from segmentation_core.results import TrainingParams
+from segmentation_core.store import ModelStore
+from segmentation_core.training import check_params, train_model
 
 logger = logging.getLogger(__name__)
 
@@ -59,16 +59,16 @@ class ModelService:
     # ---- reading -------------------------------------------------------------------------
     def load_active(self) -> None:
         """Load the store's active model now (blocking); used at start-up."""
-        version = self._store.active_version()
-        if version is None:
-            return
         try:
+            version = self._store.active_version()
+            if version is None:
+                return
             model = self._store.load_active()
         except ModelNotTrainedError:
             return
-        except ModelIntegrityError:
+        except (ModelIntegrityError, OSError):
             # Serve "not trained" rather than an unverified model; the log says why.
-            logger.exception("The active model %s was refused", version)
+            logger.exception("The active model could not be loaded from the store")
             return
         self._install(model, version)
         self._next_check = time.monotonic() + self._check_interval

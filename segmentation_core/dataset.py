@@ -165,11 +165,11 @@ def _read_csv(path: Path) -> tuple[pd.DataFrame, list[str]]:
     try:
         with path.open(newline="", encoding="utf-8-sig") as fh:
             header = next(csv.reader(fh), [])
+        if not header:
+            raise DataValidationError([Problem(None, "the file is empty (no header row)")])
         frame = pd.read_csv(path, encoding="utf-8-sig", skipinitialspace=True)
     except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError, csv.Error) as exc:
         raise DataValidationError([Problem(None, f"not a readable CSV file: {exc}")]) from exc
-    if not header:
-        raise DataValidationError([Problem(None, "the file is empty (no header row)")])
     return frame, [h.strip() for h in header]
 
 

@@ -33,6 +33,12 @@ from segmentation_core.errors import DataValidationError, ModelIntegrityError, P
 from segmentation_core.features import FeatureSpec
 from segmentation_core.results import BatchPrediction, ModelInfo, Prediction, SegmentProbability
 
+#: Scaled values are clipped to +-this before distances are squared: (1e150)^2 * k * features stays
+#: far below the float64 maximum, so an astronomical but valid input (income 1e308 k$, the spec
+#: has no upper bound) cannot overflow into NaN. Such a customer is equally far from every centre
+#: and gets 1/k for each segment.
+_Z_LIMIT = 1e150
+
 
 def memberships(
     Z: npt.NDArray[np.float64], centres: npt.NDArray[np.float64]
@@ -89,6 +95,12 @@ class SegmentationModel:
         """The model's version id."""
         return self.info.version
 
+    def _scaled(self, X: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        """Rows in the StandardScaler's space, clipped so that squaring cannot overflow."""
+        with np.errstate(over="ignore"):  # (1e308 - mean) / 0.5 is inf; the clip brings it back
+            Z = (X - self._mean) * self._inv_scale
+        return np.clip(Z, -_Z_LIMIT, _Z_LIMIT, out=Z)
+
     def validate(self, X: npt.NDArray[np.float64]) -> list[Problem]:
         """Every problem of a batch (shape, NaN/inf, ranges); rows are 0-based positions."""
         X = np.asarray(X)
@@ -109,8 +121,8 @@ class SegmentationModel:
         problems = check_row(values, self.spec)
         if problems:
             raise DataValidationError(problems)
-        z = (np.asarray(values, dtype=np.float64) - self._mean) * self._inv_scale
-        ids, confidence, u = memberships(z[None, :], self._centres)
+        z = self._scaled(np.asarray(values, dtype=np.float64)[None, :])
+        ids, confidence, u = memberships(z, self._centres)
         cid = int(ids[0])
         row = u[0].tolist()
         return Prediction(
@@ -131,8 +143,9 @@ class SegmentationModel:
 
     def predict_batch_unchecked(self, X: npt.NDArray[np.float64]) -> BatchPrediction:
         """Segments of a batch the caller already validated (skips the checks)."""
-        Z = (np.asarray(X, dtype=np.float64) - self._mean) * self._inv_scale
-        ids, confidence, u = memberships(Z, self._centres)
+        ids, confidence, u = memberships(
+            self._scaled(np.asarray(X, dtype=np.float64)), self._centres
+        )
         return BatchPrediction(
             cluster_ids=ids,
             confidence=confidence,

@@ -22,6 +22,8 @@ import numpy.typing as npt
 from sklearn.cluster import KMeans
 from sklearn.metrics import pairwise_distances
 
+from segmentation_core.errors import DataValidationError, Problem
+
 #: Rows the scan fits and the silhouette uses. At 4,000 rows the distance matrix is 128 MB and
 #: the sampled silhouette lies within about 0.003 of the exact one (docs/core.md).
 SCAN_SAMPLE_SIZE = 4000
@@ -128,6 +130,18 @@ def scan_k(
     index = draw_sample(n, sample_size, random_state)
     sample = Xs if index is None else Xs[index]
     m = sample.shape[0]
+    distinct = np.unique(sample, axis=0).shape[0]
+    if distinct < ks[-1]:
+        where = "" if index is None else f" among the {m} sampled rows"
+        raise DataValidationError(
+            [
+                Problem(
+                    None,
+                    f"the data has only {distinct} distinct customers{where}; "
+                    f"k={ks[-1]} segments need at least {ks[-1]}",
+                )
+            ]
+        )
     D = pairwise_distances(sample, metric="euclidean")
     inertias: list[float] = []
     silhouettes: list[float] = []

@@ -77,7 +77,7 @@ def canonical_order(
     return np.asarray(keys, dtype=np.int64)
 
 
-class Segmenter(ClusterMixin, BaseEstimator):
+class Segmenter(ClusterMixin, BaseEstimator):  # type: ignore[misc]  # sklearn is untyped
     """K-Means segmentation on standardised features, the number of segments chosen by silhouette.
 
     Parameters
@@ -94,6 +94,9 @@ class Segmenter(ClusterMixin, BaseEstimator):
         whole, giving exactly the original method's results (every row, 10 restarts, exact
         silhouette). Larger data is scanned on a seeded sample, then the winner is fitted once on
         every row, seeded with the sample's centres.
+    n_threads : int or None, default=1
+        BLAS/OpenMP threads while fitting (``threadpoolctl``); ``None`` leaves the libraries'
+        defaults. One thread is the measured best on a shared two-core machine (docs/core.md).
 
     Attributes
     ----------
@@ -127,12 +130,14 @@ class Segmenter(ClusterMixin, BaseEstimator):
         k_max: int = 10,
         random_state: int = 42,
         sample_size: int = SCAN_SAMPLE_SIZE,
+        n_threads: int | None = 1,
     ) -> None:
         self.k = k
         self.k_min = k_min
         self.k_max = k_max
         self.random_state = random_state
         self.sample_size = sample_size
+        self.n_threads = n_threads
 
     def fit(self, X: npt.ArrayLike, y: object = None) -> Segmenter:
         """Scan the candidates, fit the chosen k on every row, put the segments in canonical order.
@@ -156,7 +161,7 @@ class Segmenter(ClusterMixin, BaseEstimator):
         ks = range(min(self.k_min, self.k or self.k_min), max(self.k_max, self.k or 0) + 1)
         # One thread: the scan is many small fits, where BLAS/OpenMP threads cost more than they
         # give, and a second busy process on two cores makes threaded fits ten times slower.
-        with threadpool_limits(limits=1):
+        with threadpool_limits(limits=self.n_threads):
             scan = scan_k(Xs, ks, random_state=self.random_state, sample_size=self.sample_size)
             k = self.k if self.k is not None else scan.best_k
             if scan.sample_index is None:

@@ -1,0 +1,1 @@
+"""Tests of segmentation_core."""

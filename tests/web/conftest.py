@@ -3,6 +3,7 @@ under a real uvicorn, the production app as `make run` starts it, and headless C
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -130,41 +131,57 @@ def make_asgi_client():
     return make
 
 
+@contextlib.contextmanager
+def _serve_api(store: Store, log_path: Path) -> Iterator[str]:
+    """`uvicorn graph_api.app:app` on a free loopback port over `store`; yields its URL."""
+    port = free_port(API_PORTS)
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "graph_api.app:app",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--log-level",
+                "warning",
+            ],
+            cwd=ROOT,
+            env=store.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        url = f"http://127.0.0.1:{port}/graphql"
+        try:
+            _wait_for_graphql(url, process)
+            yield url
+        finally:
+            process.terminate()
+            process.wait(timeout=15)
+
+
 @pytest.fixture
 def api_server(
     trained_store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[str]:
     """The API alone under a real uvicorn on loopback; the web settings point at it."""
-    port = free_port(API_PORTS)
-    log = (tmp_path / "api.log").open("wb")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "graph_api.app:app",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=trained_store.env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}/graphql"
-    try:
-        _wait_for_graphql(url, process)
+    with _serve_api(trained_store, tmp_path / "api.log") as url:
         monkeypatch.setenv("SEGMENTATION_GRAPHQL_URL", url)
         yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=15)
-        log.close()
+
+
+@pytest.fixture
+def own_api_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """Like `api_server`, over a store of its own that the test may retrain."""
+    env = store_env(tmp_path)
+    _train(env)
+    with _serve_api(Store(tmp_path / "models", env), tmp_path / "api.log") as url:
+        monkeypatch.setenv("SEGMENTATION_GRAPHQL_URL", url)
+        yield url
 
 
 def _wait_for_graphql(url: str, process: subprocess.Popen[bytes], timeout_s: float = 60) -> None:

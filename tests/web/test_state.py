@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 
+import httpx
 import pytest
 import reflex as rx
 
@@ -121,6 +122,7 @@ def test_status_words() -> None:
     assert api_status(Health("ok", True, "v1")) == "healthy"
     assert api_status(Health("ok", False, None)) == "degraded"
     assert trained_at_label("2026-11-28T01:02:03+00:00") == "2026-11-28 01:02 UTC"
+    assert trained_at_label("2026-11-28T03:02:03+02:00") == "2026-11-28 01:02 UTC"
     assert trained_at_label(None) == "–"
 
 
@@ -139,6 +141,24 @@ async def test_home_predicts_through_the_api(api_server: str) -> None:
     assert all(r["typical"] != "–" for r in home.comparison)
     total = home.confidence_pct + sum(r["pct"] for r in home.others)
     assert math.isclose(total, 100, abs_tol=0.5)
+
+
+@pytest.mark.anyio
+async def test_home_notices_a_model_retrained_since_the_page_loaded(own_api_server: str) -> None:
+    home = _substate(HomeState)
+    await home.check_api()
+    assert len(home._profiles) != 3  # the bundled data gives more segments than 3
+    mutation = "mutation { train(input: {k: 3}) { ... on TrainSuccess { model { version } } } }"
+    async with httpx.AsyncClient() as client:
+        answer = await client.post(own_api_server, json={"query": mutation}, timeout=60)
+    assert answer.json()["data"]["train"]["model"]["version"]
+    for field, value in VALID.items():
+        home.set_value(field, value)
+    await _drain(home.submit({}))
+    assert home.has_result
+    assert len(home.others) == 2  # the new model has 3 segments, not the old one's
+    assert set(home._profiles) == {0, 1, 2}
+    assert all(r["typical"] != "–" for r in home.comparison)
 
 
 @pytest.mark.anyio

@@ -8,6 +8,7 @@ segments' probabilities.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any, TypedDict
 
 import reflex as rx
@@ -141,7 +142,11 @@ class HomeState(rx.State):
         self.server_errors = {}
         yield
         try:
-            outcome = await api_client.predict(customer)
+            # The health check rides along so a model retrained since the page loaded is noticed
+            # (its segment profiles are then refetched for the comparison table).
+            outcome, health = await asyncio.gather(
+                api_client.predict(customer), api_client.fetch_health()
+            )
         except ApiUnavailable as exc:
             self.api_state, self.api_message = DOWN, str(exc)
             self.has_result = False
@@ -162,10 +167,9 @@ class HomeState(rx.State):
                     yield rx.toast.error(message)
                 self.has_result = False
             case prediction:
-                self.api_state = READY
-                if prediction.cluster_id not in self._profiles:
-                    # The model changed since the page loaded: fetch the new profiles.
+                if health.model_version != self._model_version:
                     await self.check_api()
+                self.api_state = READY
                 self._show(prediction, customer)
 
     def _show(self, prediction: api_client.Prediction, customer: api_client.Customer) -> None:

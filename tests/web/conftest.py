@@ -265,9 +265,13 @@ def browser() -> Iterator[object]:
 
 @pytest.fixture
 def page(browser) -> Iterator[object]:  # noqa: ANN001 - playwright's Browser
-    """A fresh desktop-sized page."""
+    """A fresh desktop-sized page; the test fails if the page logged a JavaScript error."""
     context = browser.new_context(viewport={"width": 1440, "height": 900})
     page = context.new_page()
     page.set_default_timeout(20_000)
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(f"uncaught: {exc}"))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     yield page
     context.close()
+    assert not errors, f"the page logged errors: {errors}"

@@ -18,6 +18,10 @@ config = rx.Config(
     telemetry_enabled=False,
     show_built_with_reflex=False,
     backend_host=load_settings().host,
+    # In memory, not pickled to `.states/` on disk: the state can hold the API key (backend-only,
+    # never sent to the page) and must not leave it in a file. One backend worker serves every
+    # client (no Redis), so memory is also the faster choice; state is per browser session anyway.
+    state_manager_mode=rx.constants.StateManagerMode.MEMORY,
     plugins=[
         # Light/dark follows the system ("inherit") until the user flips the toggle.
         rx.plugins.RadixThemesPlugin(

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_home_explains_there_is_no_model_and_links_to_training(keyed_app, page) -> None:
@@ -40,3 +43,7 @@ def test_dashboard_asks_for_the_key_then_trains(keyed_app, page) -> None:
     assert received, "no state updates were observed"
     assert key not in page.content()
     assert not any(key in frame for frame in received)
+    # Nor is it written to disk by the state manager.
+    states = ROOT / ".states"
+    leaked = [f for f in states.rglob("*") if f.is_file() and key.encode() in f.read_bytes()]
+    assert not leaked

@@ -22,7 +22,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from web.settings import load_settings
+from web.settings import web_host
 
 ROOT = Path(__file__).resolve().parent.parent
 TOOLS = ROOT / ".tools"
@@ -55,7 +55,7 @@ def reflex_environment(base: dict[str, str] | None = None) -> dict[str, str]:
 def reflex_command(env: dict[str, str]) -> list[str]:
     """`reflex run --env prod` with frontend and backend on `PORT`, bound to the web host."""
     port = env["PORT"]
-    host = load_settings().host
+    host = web_host()
     if not port.isdigit() or not 0 < int(port) < 65536:
         raise SystemExit(f"PORT must be a TCP port number, got {port!r}")
     return [

@@ -42,6 +42,15 @@ def _seconds(name: str, default: float) -> float:
     return value
 
 
+def web_host() -> str:
+    """The interface to bind (`SEGMENTATION_WEB_HOST`, default loopback).
+
+    Separate from `load_settings()` because rxconfig.py needs it while Reflex is still loading
+    that config, when the backend-port lookup of `load_settings()` would recurse into it.
+    """
+    return os.environ.get("SEGMENTATION_WEB_HOST", "").strip() or "127.0.0.1"
+
+
 @dataclass(frozen=True)
 class WebSettings:
     """Everything the web layer can be configured with."""
@@ -70,5 +79,5 @@ def load_settings() -> WebSettings:
         timeout_s=_seconds("SEGMENTATION_WEB_TIMEOUT", 10.0),
         train_timeout_s=_seconds("SEGMENTATION_WEB_TRAIN_TIMEOUT", 300.0),
         status_every_s=_seconds("SEGMENTATION_WEB_STATUS_EVERY", 15.0),
-        host=os.environ.get("SEGMENTATION_WEB_HOST", "").strip() or "127.0.0.1",
+        host=web_host(),
     )

@@ -27,17 +27,8 @@ import httpx  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
 
 from web.api_client import DASHBOARD_QUERY  # noqa: E402
-from web.serve import start_server  # noqa: E402
+from web.testing import CHROMIUM_ARGS, CHROMIUM_PATH, start_server  # noqa: E402
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 USABLE = """k => document.querySelectorAll('#cluster-table tbody tr').length === k
   && document.querySelectorAll('#chart-sizes .recharts-pie-sector').length === k
   && document.querySelectorAll('#chart-averages .recharts-bar-rectangle').length === 4 * k
@@ -100,7 +91,7 @@ def main() -> None:
             )
             with sync_playwright() as p:
                 browser = p.chromium.launch(
-                    executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS
+                    executable_path=str(CHROMIUM_PATH), headless=True, args=CHROMIUM_ARGS
                 )
 
                 def navigate(path: str, ready) -> float:  # noqa: ANN001 - a callback

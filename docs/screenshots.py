@@ -20,19 +20,10 @@ sys.path.insert(0, str(ROOT))
 
 from playwright.sync_api import sync_playwright  # noqa: E402
 
-from web.serve import start_server  # noqa: E402
+from web.testing import CHROMIUM_ARGS, CHROMIUM_PATH, start_server  # noqa: E402
 
 OUT = ROOT / "docs" / "screenshots"
 PORT = int(os.environ.get("SCREENSHOT_PORT", "18390"))
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 SIZES = {"desktop": (1440, 900), "mobile": (375, 812)}
 CUSTOMER = {"age": "29", "annual_income": "95", "spending_score": "82", "purchase_frequency": "30"}
 
@@ -55,7 +46,7 @@ def main() -> None:
         with start_server(PORT, env, log_path=Path(tmp) / "server.log") as server:
             with sync_playwright() as p:
                 browser = p.chromium.launch(
-                    executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS
+                    executable_path=str(CHROMIUM_PATH), headless=True, args=CHROMIUM_ARGS
                 )
                 for scheme in ("light", "dark"):
                     for size_name, (width, height) in SIZES.items():

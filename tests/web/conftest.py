@@ -16,19 +16,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from web.serve import ServerHandle, start_server
+from web.testing import CHROMIUM_ARGS, CHROMIUM_PATH, ServerHandle, start_server
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 #: This area's ports (18300-18399): 183x0 API servers, 1835x-1839x production apps.
 API_PORTS = range(18310, 18350)
 APP_PORTS = range(18350, 18400)
@@ -249,9 +239,9 @@ def browser() -> Iterator[object]:
     """
     from playwright.sync_api import sync_playwright
 
-    executable = CHROMIUM if CHROMIUM.exists() else shutil.which("chromium")
+    executable = CHROMIUM_PATH if CHROMIUM_PATH.exists() else shutil.which("chromium")
     if not executable:
-        message = f"Chromium not found at {CHROMIUM} (apt-get install chromium)"
+        message = f"Chromium not found at {CHROMIUM_PATH} (apt-get install chromium)"
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(message)
         pytest.skip(message)

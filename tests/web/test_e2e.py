@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import statistics
 import time
 
 import httpx
@@ -86,11 +87,16 @@ def _wait_for_charts(page, k: int) -> None:  # noqa: ANN001
 def test_dashboard_draws_every_chart_and_the_table(prod_app, page) -> None:
     model = _gql(prod_app, "{ model { k version } elbow { points { k } } }")
     k = model["model"]["k"]
-    started = time.perf_counter()
-    page.goto(prod_app.url + "/dashboard")
-    _wait_for_charts(page, k)
-    usable_s = time.perf_counter() - started
-    print(f"\nnavigation to a usable dashboard: {usable_s:.2f} s (target <= 1.5 s), k = {k}")
+    timings = []
+    for _ in range(3):
+        started = time.perf_counter()
+        page.goto(prod_app.url + "/dashboard")
+        _wait_for_charts(page, k)
+        timings.append(time.perf_counter() - started)
+    print(
+        f"\nnavigation to a usable dashboard: median {statistics.median(timings):.2f} s "
+        f"of {', '.join(f'{t:.2f}' for t in timings)} (target <= 1.5 s), k = {k}"
+    )
 
     def marks(selector: str) -> list[dict]:
         return page.eval_on_selector_all(
@@ -162,3 +168,31 @@ def test_status_is_live_when_the_model_changes_elsewhere(prod_app, page) -> None
     after = trained["train"]["model"]["version"]
     page.locator("#model-version").filter(has_text=after).wait_for(timeout=30_000)
     _wait_for_charts(page, 3)
+
+
+@pytest.mark.parametrize("path", ["/", "/dashboard"])
+def test_pages_fit_a_375_px_phone(prod_app, browser, path: str) -> None:
+    context = browser.new_context(viewport={"width": 375, "height": 812})
+    page = context.new_page()
+    try:
+        page.goto(prod_app.url + path)
+        page.locator("#predict, #cluster-table tbody tr").first.wait_for(timeout=20_000)
+        # Nothing may push the page sideways (wide tables scroll inside their own card).
+        assert page.evaluate("document.documentElement.scrollWidth") <= 375
+        assert page.locator("nav").bounding_box()["width"] <= 375
+    finally:
+        context.close()
+
+
+def test_colour_mode_follows_the_system_and_toggles(prod_app, browser) -> None:
+    context = browser.new_context(color_scheme="dark")
+    page = context.new_page()
+    try:
+        page.goto(prod_app.url + "/")
+        html = page.locator("html")
+        page.wait_for_function("document.documentElement.classList.contains('dark')")
+        page.click("#color-mode-toggle")
+        page.wait_for_function("!document.documentElement.classList.contains('dark')")
+        assert "light" in (html.get_attribute("class") or "")
+    finally:
+        context.close()

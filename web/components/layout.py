@@ -31,7 +31,7 @@ def _nav_link(label: str, href: str, icon: str) -> rx.Component:
 
 def navbar() -> rx.Component:
     """Brand, links to both pages and to GraphiQL, and the light/dark toggle."""
-    return rx.box(
+    return rx.el.nav(
         rx.hstack(
             rx.link(
                 rx.hstack(
@@ -69,7 +69,7 @@ def navbar() -> rx.Component:
             align="center",
             width="100%",
         ),
-        as_="nav",
+        aria_label="Main",
         border_bottom=f"1px solid {rx.color('gray', 5)}",
         background=rx.color("gray", 2),
         position="sticky",
@@ -81,7 +81,7 @@ def navbar() -> rx.Component:
 
 def footer() -> rx.Component:
     """What the product is and where the API lives."""
-    return rx.box(
+    return rx.el.footer(
         rx.flex(
             rx.text(
                 "Customer segmentation · K-Means, k chosen by elbow and silhouette",
@@ -103,7 +103,6 @@ def footer() -> rx.Component:
             padding_y="16px",
             width="100%",
         ),
-        as_="footer",
         border_top=f"1px solid {rx.color('gray', 5)}",
         margin_top="32px",
         width="100%",
@@ -116,9 +115,8 @@ def template(page: Callable[[], rx.Component]) -> Callable[[], rx.Component]:
     def wrapped() -> rx.Component:
         return rx.flex(
             navbar(),
-            rx.box(
+            rx.el.main(
                 page(),
-                as_="main",
                 max_width=MAX_WIDTH,
                 width="100%",
                 margin_x="auto",

@@ -136,8 +136,9 @@ def _serve_api(store: Store, log_path: Path) -> Iterator[str]:
                 "127.0.0.1",
                 "--port",
                 str(port),
+                # Access lines in the log let tests count the requests the UI made.
                 "--log-level",
-                "warning",
+                "info",
             ],
             cwd=ROOT,
             env=store.env,
@@ -158,7 +159,10 @@ def _serve_api(store: Store, log_path: Path) -> Iterator[str]:
 def api_server(
     trained_store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[str]:
-    """The API alone under a real uvicorn on loopback; the web settings point at it."""
+    """The API alone under a real uvicorn on loopback; the web settings point at it.
+
+    Its log, with one access line per request, is `tmp_path / "api.log"`.
+    """
     with _serve_api(trained_store, tmp_path / "api.log") as url:
         monkeypatch.setenv("SEGMENTATION_GRAPHQL_URL", url)
         yield url

@@ -162,9 +162,12 @@ async def test_home_notices_a_model_retrained_since_the_page_loaded(own_api_serv
 
 
 @pytest.mark.anyio
-async def test_dashboard_state_loads_everything(api_server: str) -> None:
+async def test_dashboard_state_loads_everything_in_one_request(api_server: str, tmp_path) -> None:
+    log = tmp_path / "api.log"
+    before = log.read_text().count("POST /graphql")
     board = _substate(DashboardState)
     await board.load()
+    assert log.read_text().count("POST /graphql") - before == 1
     assert board.status == "healthy" and board.loading is False
     assert board.k == len(board.rows) == len(board.sizes) == len(board.series)
     assert len(board.averages) == 4 and len(board.radar) == 4

@@ -235,6 +235,18 @@ def keyed_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server
 
 
 @pytest.fixture(scope="module")
+def app_without_api(
+    trained_store: Store, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ServerHandle]:
+    """The production app whose UI is pointed at an API that does not answer (port 9)."""
+    env = dict(trained_store.env)
+    env["SEGMENTATION_GRAPHQL_URL"] = "http://127.0.0.1:9/graphql"
+    log = tmp_path_factory.mktemp("down-log") / "server.log"
+    with start_server(free_port(APP_PORTS), env, log_path=log) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
     """Headless Debian Chromium driven by Playwright; a missing browser skips, or FAILS in CI.
 

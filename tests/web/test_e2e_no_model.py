@@ -27,7 +27,7 @@ def test_dashboard_asks_for_the_key_then_trains(keyed_app, page) -> None:
     status = page.locator("#api-status")
     page.locator("#api-status[data-status='degraded']").wait_for()
     assert "no model" in status.inner_text().lower()
-    assert "No model yet" in page.locator("#chart-sizes").inner_text()
+    assert "no model is loaded" in page.locator("#chart-sizes").inner_text()
 
     page.click("#train")
     key_input = page.locator("#api-key")

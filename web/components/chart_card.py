@@ -36,7 +36,7 @@ def chart_card(
                 rx.cond(
                     empty,
                     rx.center(
-                        rx.text("No model yet: train one to see this chart.", color_scheme="gray"),
+                        rx.text("Nothing to show yet: no model is loaded.", color_scheme="gray"),
                         height=height,
                         width="100%",
                     ),

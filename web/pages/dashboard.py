@@ -29,6 +29,7 @@ from web.components.averages_chart import averages_chart
 from web.components.cluster_table import cluster_table
 from web.components.elbow_chart import elbow_chart
 from web.components.layout import template
+from web.components.notice import notice
 from web.components.profiles_chart import profiles_chart
 from web.components.sizes_chart import sizes_chart
 from web.components.status_card import status_card
@@ -232,6 +233,17 @@ def dashboard() -> rx.Component:
             ),
             direction="column",
             spacing="2",
+        ),
+        rx.cond(
+            s.status == DOWN,
+            notice(
+                "The segmentation API is not reachable",
+                s.status_detail,
+                icon="cloud-off",
+                color_scheme="red",
+                id="api-down-notice",
+                actions=[rx.button("Retry", on_click=s.load, size="2")],
+            ),
         ),
         rx.grid(
             status_card(s),

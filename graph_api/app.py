@@ -51,6 +51,11 @@ class ServiceHolder:
         self._service: ModelService | None = None
         self._lock = asyncio.Lock()
 
+    @property
+    def ready(self) -> bool:
+        """Whether the service exists (created by the lifespan or a first request)."""
+        return self._service is not None
+
     def create(self) -> ModelService:
         """Build the service and load the active model (blocking; runs once)."""
         if self._service is None:
@@ -81,8 +86,8 @@ class GraphQLView(GraphQL[Context, None]):
     ``POST application/json`` (what every client sends) is handled here in a few lines: read the
     body, check its shape as Strawberry does (same 400 messages), execute, write the JSON. That
     skips Strawberry's generic request adapters, content-type parsing with the email package and
-    sub-response merging (about 40 us a request). GET, GraphiQL and every other content type go
-    through Strawberry's view unchanged.
+    sub-response merging. GET, GraphiQL and every other content type go through Strawberry's view
+    unchanged.
     """
 
     def __init__(self, holder: ServiceHolder, page: GraphiQLPage) -> None:
@@ -104,7 +109,7 @@ class GraphQLView(GraphQL[Context, None]):
                          receive: Receive) -> tuple[int, bytes, bytes]:
         try:
             data = json.loads(await _read_body(receive))
-        except ValueError:  # also UnicodeDecodeError
+        except (ValueError, RecursionError):  # also UnicodeDecodeError; [[[[... nested 100k deep
             return _text(400, "Unable to parse request body as JSON")
         if isinstance(data, list):
             return _text(400, "Batching is not enabled")
@@ -147,7 +152,10 @@ class GraphQLView(GraphQL[Context, None]):
         return HTMLResponse(self.page.html(request.scope.get("root_path", "")))
 
     def decode_json(self, data: str | bytes) -> object:
-        decoded = super().decode_json(data)
+        try:
+            decoded = super().decode_json(data)
+        except RecursionError:
+            raise HTTPException(400, "Unable to parse request body as JSON") from None
         # A JSON number or string is valid JSON but not a GraphQL request: 400, not a 500.
         if not isinstance(decoded, dict | list):
             raise HTTPException(400, "The request body must be a JSON object with a `query`.")

@@ -20,6 +20,7 @@ import logging
 import os
 import sys
 from pathlib import Path
+from types import FrameType
 
 logger = logging.getLogger(__name__)
 
@@ -65,7 +66,7 @@ def uvicorn_host_from_stack() -> str | None:
     The lifespan coroutine is awaited from uvicorn's ``LifespanOn.main``, whose ``self.config``
     holds the command line's ``--host``. Unix sockets and inherited file descriptors have no host.
     """
-    frame = sys._getframe(1)
+    frame: FrameType | None = sys._getframe(1)
     while frame is not None:
         config = getattr(frame.f_locals.get("self"), "config", None)
         if type(config).__module__.startswith("uvicorn"):

@@ -56,7 +56,7 @@ class GraphiQLPage:
 
 def required_assets(html: str) -> list[tuple[str, str, str]]:
     """(package, version, file) for every CDN asset the page loads."""
-    return [m.groups() for m in _ASSET_URL.finditer(html)]
+    return [(m[1], m[2], m[3]) for m in _ASSET_URL.finditer(html)]
 
 
 def load_page(node_modules: Path) -> GraphiQLPage:

@@ -53,6 +53,7 @@ class ModelService:
         self._active: tuple[SegmentationModel | None, str | None] = (None, None)
         self._next_check = 0.0
         self._reloading = False
+        self._refused: str | None = None  # a version that failed to load: not retried
         self._swap_lock = threading.Lock()
         self._training = False
 
@@ -97,7 +98,8 @@ class ModelService:
         except OSError:
             logger.exception("Could not read the model store's active pointer")
             return
-        if version is None or version == self._active[1] or self._reloading:
+        if (version is None or version == self._active[1] or version == self._refused
+                or self._reloading):
             return
         self._reloading = True
         try:
@@ -114,6 +116,7 @@ class ModelService:
             self._install(model, version)
             logger.info("Now serving model %s", version)
         except Exception:
+            self._refused = version
             logger.exception("Could not load model %s; still serving %s", version,
                              self._active[1])
         finally:

@@ -174,7 +174,7 @@ def _print_one(model: SegmentationModel, values: list[float], as_json: bool) -> 
 def _print_batch(model: SegmentationModel, path: Path, as_json: bool) -> None:
     table = load_table(path, model.spec, training=False)
     batch = model.predict_batch_unchecked(table.X)  # load_table already checked every value
-    ids = table.ids if table.ids is not None else tuple(str(i) for i in range(len(batch)))
+    ids = table.ids if table.ids is not None else range(len(batch))
     out = pd.DataFrame(
         {
             "id": ids,

@@ -32,7 +32,7 @@ class CustomerTable:
     """A validated table: features as a C-ordered float64 matrix in spec order, plus the ids."""
 
     X: npt.NDArray[np.float64]  # shape (n, n_features)
-    ids: tuple[str, ...] | None  # the id column as text, when the spec has one
+    ids: npt.NDArray[np.generic] | None  # the id column (integers, or text), when present
     columns: tuple[str, ...]
     sha256: str  # hash of the column names and the matrix: same data, same hash, CSV or DataFrame
 
@@ -53,7 +53,7 @@ def _quote(values: Sequence[object], total: int | None = None) -> str:
 
 
 def _rows(mask: npt.NDArray[np.bool_]) -> tuple[int, ...]:
-    return tuple(int(i) for i in np.flatnonzero(mask))
+    return tuple(np.flatnonzero(mask).tolist())
 
 
 def range_rule(feature: Feature) -> str | None:
@@ -131,7 +131,7 @@ def check_values(X: npt.NDArray[np.float64], spec: FeatureSpec) -> list[Problem]
         if finite.all():
             problem = range_problem(feature, col)
         else:
-            # keep row positions: test only finite entries, without copying the column
+            # NaN/inf were reported above: swap them for an in-range value, keeping row positions
             problem = range_problem(feature, np.where(finite, col, _inside(feature)))
         if problem is not None:
             problems.append(problem)
@@ -234,7 +234,7 @@ def load_table(
         p for p in check_values(X, spec) if not (p.column in unparsable and p.reason == _NAN_REASON)
     ]
 
-    ids: tuple[str, ...] | None = None
+    ids: npt.NDArray[np.generic] | None = None
     if with_ids and spec.id_column:
         ids, id_problems = _check_ids(frame[spec.id_column], spec.id_column)
         problems += id_problems if training else [p for p in id_problems if p.reason == _EMPTY_ID]
@@ -295,17 +295,27 @@ def _numeric_column(
     return values, problems
 
 
-def _check_ids(series: pd.Series, column: str) -> tuple[tuple[str, ...], list[Problem]]:
-    text = series.astype("string").str.strip()
+def _check_ids(series: pd.Series, column: str) -> tuple[npt.NDArray[np.generic], list[Problem]]:
+    """The ids (as given when whole numbers, else stripped text) and their problems."""
+    # whole-number ids (the common case) are compared as numbers: fast, never empty
+    numeric = pd.api.types.is_integer_dtype(series.dtype) and not series.hasnans
+    keys = series if numeric else series.astype("string").str.strip()
     problems: list[Problem] = []
-    empty = (text.isna() | (text == "")).to_numpy(dtype=bool)
+    empty = np.zeros(len(keys), dtype=bool)
+    if not numeric:
+        empty = (keys.isna() | (keys == "")).to_numpy(dtype=bool)
     if empty.any():
         problems.append(Problem(column, _EMPTY_ID, _rows(empty)))
-    dup = text.duplicated(keep=False).to_numpy(dtype=bool) & ~empty
+    dup = keys.duplicated(keep=False).to_numpy(dtype=bool) & ~empty
     if dup.any():
-        values = list(dict.fromkeys(str(v) for v in text[dup]))
+        repeated = keys[dup]
+        shown = list(dict.fromkeys(str(v) for v in repeated.head(_QUOTED_VALUES * 4)))
         problems.append(
-            Problem(column, f"ids must be unique; repeated: {_quote(values)}", _rows(dup))
+            Problem(
+                column,
+                f"ids must be unique; repeated: {_quote(shown, int(repeated.nunique()))}",
+                _rows(dup),
+            )
         )
-    ids = tuple("" if v is pd.NA else str(v) for v in text)
+    ids = keys.to_numpy() if numeric else keys.fillna("").to_numpy(dtype=object)
     return ids, problems

@@ -24,14 +24,15 @@ THRESHOLD = 0.5
 BASE_ADJECTIVES = 2
 
 
+def _short_label(feature: Feature) -> str:
+    """The label without a trailing unit such as "(k$)", capitalised."""
+    label = re.sub(r"\s*\([^)]*\)\s*$", "", feature.label).strip() or feature.column
+    return label[:1].upper() + label[1:]
+
+
 def _word(feature: Feature, high: bool) -> str:
     word = feature.high_word if high else feature.low_word
-    if word:
-        return word
-    # generic specs: drop a trailing unit such as "(k$)" from the label, keep the rest readable
-    label = re.sub(r"\s*\([^)]*\)\s*$", "", feature.label).strip() or feature.column
-    label = label[:1].upper() + label[1:]
-    return f"{'High' if high else 'Low'} {label}"
+    return word or f"{'High' if high else 'Low'} {_short_label(feature)}"
 
 
 def _noun(z: npt.NDArray[np.float64], spec: FeatureSpec) -> tuple[str, int | None]:
@@ -56,10 +57,7 @@ def _name(z: npt.NDArray[np.float64], spec: FeatureSpec, n_adjectives: int) -> s
     words = [_word(spec.features[j], bool(z[j] > 0)) for j in chosen]
     if not words and noun == "Customers":
         return "Average Customers"
-    generic = any(
-        not (spec.features[j].high_word and spec.features[j].low_word)
-        for j in ranked[:n_adjectives]
-    )
+    generic = any(not (spec.features[j].high_word and spec.features[j].low_word) for j in chosen)
     return (", " if generic and len(words) > 1 else " ").join(words) + (" " if words else "") + noun
 
 
@@ -82,13 +80,11 @@ def name_segments(
     for group in _clash_groups(names):
         spread = z_centres[group].max(axis=0) - z_centres[group].min(axis=0)
         j = int(np.argmax(spread))
-        feature = spec.features[j]
-        label = re.sub(r"\s*\([^)]*\)\s*$", "", feature.label).strip() or feature.column
+        label = _short_label(spec.features[j])
         for i in group:
             names[i] = f"{names[i]} ({label} {centres[i, j]:.3g})"
-    for group in _clash_groups(
-        names
-    ):  # identical centres: only an ordinal is left to tell them apart
+    # identical centres: only an ordinal is left to tell them apart
+    for group in _clash_groups(names):
         for rank, i in enumerate(group[1:], start=2):
             names[i] = f"{names[i]} {rank}"
     return names

@@ -62,7 +62,7 @@ PIPELINE_FILE = "pipeline.joblib"
 SIGNATURE_FILE = "signature.json"
 SIGNED_FILES = (METADATA_FILE, PIPELINE_FILE)
 _TMP_PREFIX = ".tmp-"
-_VERSION_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+_VERSION_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 _KEY_BYTES = 32
 #: A signature file is a few hundred bytes; refuse to parse anything much larger.
 _MAX_SIGNATURE_BYTES = 64 * 1024
@@ -129,7 +129,7 @@ class ModelStore:
         if not self.root.is_dir():
             return []
         return sorted(
-            p.name for p in self.root.iterdir() if p.is_dir() and _VERSION_RE.match(p.name)
+            p.name for p in self.root.iterdir() if p.is_dir() and _VERSION_RE.fullmatch(p.name)
         )
 
     def load_active(self) -> SegmentationModel:
@@ -144,7 +144,7 @@ class ModelStore:
 
     def load(self, version: str) -> SegmentationModel:
         """Verify and load one version; ModelIntegrityError (with the reason) if it is refused."""
-        if not _VERSION_RE.match(version):
+        if not _VERSION_RE.fullmatch(version):
             raise ModelIntegrityError(f"{version!r} is not a valid model version id")
         folder = self.root / version
         if not folder.is_dir():
@@ -254,7 +254,7 @@ class ModelStore:
         Writers are serialised with a lock file; readers never wait.
         """
         version = model.info.version
-        if not _VERSION_RE.match(version):
+        if not _VERSION_RE.fullmatch(version):
             raise ModelIntegrityError(f"{version!r} is not a valid model version id")
         self.root.mkdir(parents=True, exist_ok=True)
         key = self._read_key(create=True)

@@ -188,12 +188,12 @@ def start_server(env_vars: dict[str, str], log: Path, host: str = "127.0.0.1",
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("SEGMENTATION_")}
     env.update(env_vars, PYTHONPATH=str(ROOT))
-    fh = log.open("wb")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "graph_api.app:app", "--host", host, "--port",
-         str(port), "--loop", "uvloop", "--http", "httptools", "--no-access-log", *extra],
-        cwd=ROOT, env=env, stdout=fh, stderr=subprocess.STDOUT, start_new_session=True,
-    )
+    with log.open("wb") as fh:  # the child keeps its own copy of the handle
+        process = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "graph_api.app:app", "--host", host, "--port",
+             str(port), "--loop", "uvloop", "--http", "httptools", "--no-access-log", *extra],
+            cwd=ROOT, env=env, stdout=fh, stderr=subprocess.STDOUT, start_new_session=True,
+        )
     server = Server(process, f"http://127.0.0.1:{port}", log)
     if wait:
         deadline = time.monotonic() + 30

@@ -6,7 +6,7 @@ import base64
 import hashlib
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 from graphql import get_introspection_query
@@ -53,6 +53,7 @@ def test_without_lifespan_the_service_loads_on_first_request(trained: Env) -> No
     ("content", "content_type", "needle"),
     [
         (b"{not json", "application/json", "Unable to parse request body as JSON"),
+        (b"[" * 100_000, "application/json", "Unable to parse request body as JSON"),
         (b"42", "application/json", "JSON object"),
         (b'"query"', "application/json", "JSON object"),
         (b"[]", "application/json", "Batching is not enabled"),
@@ -62,8 +63,8 @@ def test_without_lifespan_the_service_loads_on_first_request(trained: Env) -> No
         (b'{"query": "{ health { status } }", "variables": [1]}', "application/json",
          "must be an object"),
     ],
-    ids=["malformed", "number", "string", "batch", "text-plain", "no-query", "query-not-string",
-         "variables-not-object"],
+    ids=["malformed", "nested-100k-deep", "number", "string", "batch", "text-plain", "no-query",
+         "query-not-string", "variables-not-object"],
 )
 def test_bad_bodies_are_4xx_not_500(client: TestClient, content: bytes, content_type: str,
                                     needle: str) -> None:
@@ -218,3 +219,33 @@ def test_masked_error_over_http_has_no_trace(env: Env) -> None:
     assert re.fullmatch(r"Unexpected error \(id [0-9a-f]{12}\)\.", error["message"])
     assert error["extensions"]["errorId"] in error["message"]
     assert "Traceback" not in str(body) and "not a folder" not in str(body)
+
+
+def test_mounted_like_reflex_without_our_lifespan(trained: Env) -> None:
+    # Reflex mounts the api_transformer app under its own top-level Starlette app, whose lifespan
+    # is Reflex's: ours never runs. The service must then load on the first request.
+    from contextlib import asynccontextmanager
+
+    from starlette.applications import Starlette
+    from starlette.responses import PlainTextResponse
+    from starlette.routing import Route
+
+    ran: list[str] = []
+
+    @asynccontextmanager
+    async def host_lifespan(_app: Starlette) -> AsyncIterator[None]:
+        ran.append("host")
+        yield
+
+    api = create_app()
+    api.mount("", Starlette(routes=[Route("/ping", lambda _r: PlainTextResponse("pong"))]))
+    top = Starlette(lifespan=host_lifespan)
+    top.mount("", api)
+    with TestClient(top) as client:
+        assert ran == ["host"]
+        assert not api.state.service_holder.ready  # our lifespan did not run
+        body = post(client, PREDICT, {"c": CUSTOMER})
+        assert body["data"]["predict"]["__typename"] == "Prediction"
+        assert client.get("/ping").text == "pong"  # the host's own routes still answer
+        page = client.get("/graphql", headers={"accept": "text/html"})
+        assert "/graphiql-assets/graphiql@3.8.3/graphiql.min.js" in page.text

@@ -241,3 +241,28 @@ def test_syntax_and_validation_errors_are_not_masked(trained: Env) -> None:
     assert result.errors and result.errors[0].message.startswith("Syntax Error")
     result = asyncio.run(schema.execute("{ nope }", context_value=ctx))
     assert result.errors and "Cannot query field 'nope'" in result.errors[0].message
+
+
+def test_a_tampered_new_version_is_refused_and_the_old_model_keeps_serving(
+        trained: Env, caplog: pytest.LogCaptureFixture) -> None:
+    settings = ApiSettings(model_check_interval=0.0)  # check the pointer on every request
+    ctx = make_context(trained, settings)
+    old = trained.store().active_version()
+    new = trained.train(k=3)  # activated by "another process"
+    pipeline = trained.models_dir / new / "pipeline.joblib"
+    pipeline.write_bytes(pipeline.read_bytes()[:-1] + b"\x00")  # one byte changed
+
+    async def requests() -> list[str]:
+        versions = []
+        for _ in range(20):
+            data = await schema.execute("{ health { modelVersion } }", context_value=ctx)
+            versions.append(data.data["health"]["modelVersion"])  # type: ignore[index]
+            await asyncio.sleep(0.02)
+        return versions
+
+    with caplog.at_level(logging.ERROR, logger="graph_api"):
+        versions = asyncio.run(requests())
+    assert set(versions) == {old}
+    assert run(PREDICT, ctx, {"c": CUSTOMER})["predict"]["__typename"] == "Prediction"
+    refused = [r for r in caplog.records if new in r.getMessage()]
+    assert len(refused) == 1  # logged once, not retried every check

@@ -184,7 +184,7 @@ def test_missing_signature_is_refused(store: ModelStore, model: SegmentationMode
         store.load(version)
 
 
-@pytest.mark.parametrize("version", ["../escape", "", ".tmp-x", "a/b"])
+@pytest.mark.parametrize("version", ["../escape", "", ".tmp-x", "a/b", "v1\n"])
 def test_bad_version_ids_are_refused(store: ModelStore, version: str) -> None:
     with pytest.raises(ModelIntegrityError):
         store.load(version)

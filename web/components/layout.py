@@ -1,0 +1,134 @@
+"""The page template: navigation bar, content column and footer, shared by every page."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import reflex as rx
+
+#: Width of the content column; pages are fluid below it (down to 375 px phones).
+MAX_WIDTH = "1200px"
+
+
+def _nav_link(label: str, href: str, icon: str) -> rx.Component:
+    return rx.link(
+        rx.hstack(
+            rx.icon(icon, size=16),
+            # Icons only on phones, so the bar fits 375 px.
+            rx.text(label, display=["none", "block"]),
+            spacing="1",
+            align="center",
+        ),
+        href=href,
+        aria_label=label,
+        title=label,
+        underline="none",
+        weight="medium",
+        color_scheme="gray",
+        high_contrast=True,
+    )
+
+
+def navbar() -> rx.Component:
+    """Brand, links to both pages and to GraphiQL, and the light/dark toggle."""
+    return rx.el.nav(
+        rx.hstack(
+            rx.link(
+                rx.hstack(
+                    rx.icon("chart-pie", size=22, color=rx.color("accent", 10)),
+                    rx.heading("Segments", size="5", weight="bold"),
+                    spacing="2",
+                    align="center",
+                ),
+                href="/",
+                underline="none",
+                color_scheme="gray",
+                high_contrast=True,
+            ),
+            rx.spacer(),
+            rx.hstack(
+                _nav_link("Predict", "/", "user-search"),
+                _nav_link("Dashboard", "/dashboard", "layout-dashboard"),
+                # /graphql is served by the API, not a Reflex route: a plain anchor, full load.
+                rx.el.a(
+                    rx.hstack(
+                        rx.icon("braces", size=16), rx.text("GraphiQL"), spacing="1", align="center"
+                    ),
+                    href="/graphql",
+                    style={"color": "inherit", "text_decoration": "none", "font_weight": "500"},
+                    display=["none", "none", "block"],
+                ),
+                rx.color_mode.button(size="2", variant="ghost", id="color-mode-toggle"),
+                spacing=rx.breakpoints(initial="3", md="5"),
+                align="center",
+            ),
+            max_width=MAX_WIDTH,
+            margin_x="auto",
+            padding_x=["12px", "16px", "24px"],
+            padding_y="12px",
+            align="center",
+            width="100%",
+        ),
+        aria_label="Main",
+        border_bottom=f"1px solid {rx.color('gray', 5)}",
+        background=rx.color("gray", 2),
+        position="sticky",
+        top="0",
+        z_index="10",
+        width="100%",
+    )
+
+
+def footer() -> rx.Component:
+    """What the product is and where the API lives."""
+    return rx.el.footer(
+        rx.flex(
+            rx.text(
+                "Customer segmentation · K-Means, k chosen by elbow and silhouette",
+                size="1",
+                color_scheme="gray",
+            ),
+            rx.spacer(),
+            rx.text(
+                "GraphQL API and GraphiQL at ",
+                rx.el.a("/graphql", href="/graphql", style={"color": "inherit"}),
+                size="1",
+                color_scheme="gray",
+            ),
+            direction=rx.breakpoints(initial="column", sm="row"),
+            spacing="1",
+            max_width=MAX_WIDTH,
+            margin_x="auto",
+            padding_x=["12px", "16px", "24px"],
+            padding_y="16px",
+            width="100%",
+        ),
+        border_top=f"1px solid {rx.color('gray', 5)}",
+        margin_top="32px",
+        width="100%",
+    )
+
+
+def template(page: Callable[[], rx.Component]) -> Callable[[], rx.Component]:
+    """Wrap a page function in the navbar/footer layout."""
+
+    def wrapped() -> rx.Component:
+        return rx.flex(
+            navbar(),
+            rx.el.main(
+                page(),
+                max_width=MAX_WIDTH,
+                width="100%",
+                margin_x="auto",
+                padding_x=["12px", "16px", "24px"],
+                padding_top="24px",
+                flex="1",
+            ),
+            footer(),
+            direction="column",
+            min_height="100vh",
+            width="100%",
+        )
+
+    wrapped.__name__ = page.__name__
+    return wrapped

@@ -1,0 +1,117 @@
+"""Run the production app the way `make run` does, from tests, benchmarks and scripts.
+
+`start_server()` starts `python -m web.serve` in its own process group, waits until the UI,
+Reflex's backend and the GraphQL API all answer, and ends the whole group afterwards.
+`CHROMIUM_ARGS` are the flags headless Debian Chromium needs here (BUILD_NOTES.md).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+
+from web.serve import ROOT
+
+#: Headless Chromium without sandbox, GPU or any background network traffic.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+#: Debian's Chromium (Playwright cannot download its own browser here).
+CHROMIUM_PATH = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
+
+
+class ServerHandle:
+    """A production server started by `start_server`, in its own process group."""
+
+    def __init__(self, process: subprocess.Popen[bytes], url: str, log_path: Path) -> None:
+        self.process = process
+        self.url = url
+        self.log_path = log_path
+        #: Seconds from launch until `/`, `/ping` and `/graphql` all answered.
+        self.startup_s = 0.0
+
+    def stop(self, timeout_s: float = 15.0) -> None:
+        """End the server's whole process group (Reflex starts workers and builders)."""
+        if self.process.poll() is not None:
+            return
+        try:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            self.process.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=timeout_s)
+        except ProcessLookupError:
+            pass
+
+    def log_tail(self, lines: int = 40) -> str:
+        """The end of the server's output, for error messages."""
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+
+def _ready(url: str) -> bool:
+    """The UI, Reflex's backend and the GraphQL API all answer."""
+    try:
+        with httpx.Client(timeout=2.0) as client:
+            if client.get(url + "/").status_code != 200:
+                return False
+            if client.get(url + "/ping").status_code != 200:
+                return False
+            answer = client.post(url + "/graphql", json={"query": "{ health { status } }"})
+            return answer.status_code == 200 and "data" in answer.json()
+    except (httpx.HTTPError, ValueError):
+        return False
+
+
+@contextlib.contextmanager
+def start_server(
+    port: int, env: dict[str, str] | None = None, *, log_path: Path, timeout_s: float = 240.0
+) -> Iterator[ServerHandle]:
+    """Run `python -m web.serve` exactly as `make run` does, on `port`, until the block ends.
+
+    For tests, benchmarks and the screenshot script. The server gets its own process group so it
+    (and the workers Reflex starts) can be ended together; output goes to `log_path`.
+    """
+    full_env = dict(os.environ if env is None else env)
+    full_env["PORT"] = str(port)
+    url = f"http://127.0.0.1:{port}"
+    started = time.monotonic()
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "web.serve"],
+            cwd=ROOT,
+            env=full_env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    handle = ServerHandle(process, url, log_path)
+    try:
+        while not _ready(url):
+            if process.poll() is not None:
+                raise RuntimeError(f"the server exited early:\n{handle.log_tail()}")
+            if time.monotonic() - started > timeout_s:
+                raise RuntimeError(
+                    f"the server was not ready in {timeout_s:g} s:\n{handle.log_tail()}"
+                )
+            time.sleep(0.25)
+        handle.startup_s = time.monotonic() - started
+        yield handle
+    finally:
+        handle.stop()

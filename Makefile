@@ -17,6 +17,8 @@ export BUN_RUNTIME_TRANSPILER_CACHE_PATH := $(CURDIR)/$(TOOLS)/bun-transpiler-ca
 export npm_config_cache := $(CURDIR)/$(TOOLS)/npm-cache
 export REFLEX_TELEMETRY_ENABLED := false
 export REFLEX_CHECK_LATEST_VERSION := false
+# A set registry skips Reflex's probe for the fastest one; use the one npm is configured with.
+export NPM_CONFIG_REGISTRY ?= $(shell npm config get registry 2>/dev/null)
 export PORT
 
 .PHONY: run test setup bench lint train clean

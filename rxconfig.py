@@ -8,7 +8,7 @@ otherwise (`SEGMENTATION_WEB_HOST`, read by web/settings.py).
 import reflex as rx
 from reflex_base.constants.installer import PackageJson
 
-from web.settings import web_host
+from web.settings import allowed_origins, web_host
 
 # `reflex run` (dev) starts Vite bound to every interface; keep it on loopback like the backend.
 PackageJson.Commands.DEV = "react-router dev --host 127.0.0.1"
@@ -18,6 +18,8 @@ config = rx.Config(
     telemetry_enabled=False,
     show_built_with_reflex=False,
     backend_host=web_host(),
+    # Reflex would allow every origin, on its routes and on the mounted `/graphql` alike.
+    cors_allowed_origins=allowed_origins(),
     # In memory, not pickled to `.states/` on disk: the state can hold the API key (backend-only,
     # never sent to the page) and must not leave it in a file. One backend worker serves every
     # client (no Redis), so memory is also the faster choice; state is per browser session anyway.

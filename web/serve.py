@@ -14,6 +14,8 @@ The process replaces itself with Reflex (exec), so signals reach Reflex directly
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -32,8 +34,6 @@ def reflex_environment(base: dict[str, str] | None = None) -> dict[str, str]:
     defaults = {
         "REFLEX_TELEMETRY_ENABLED": "false",
         "REFLEX_CHECK_LATEST_VERSION": "false",
-        # Setting the registry skips Reflex's probe of several registries for the fastest one.
-        "NPM_CONFIG_REGISTRY": "https://registry.npmjs.org/",
         "REFLEX_DIR": str(TOOLS / "reflex"),
         "REFLEX_BUN_PATH": str(TOOLS / "node_modules" / ".bin" / "bun"),
         "BUN_INSTALL_CACHE_DIR": str(TOOLS / "bun-cache"),
@@ -44,7 +44,28 @@ def reflex_environment(base: dict[str, str] | None = None) -> dict[str, str]:
     for name, value in defaults.items():
         if not env.get(name):
             env[name] = value
+    if not env.get("NPM_CONFIG_REGISTRY"):
+        # A set registry skips Reflex's probe of several registries for the fastest one; use the
+        # one this machine's npm is configured with (a mirror, where there is one).
+        registry = _npm_registry()
+        if registry:
+            env["NPM_CONFIG_REGISTRY"] = registry
     return env
+
+
+def _npm_registry() -> str | None:
+    """The registry `npm config get registry` names, or None without npm."""
+    npm = shutil.which("npm")
+    if npm is None:
+        return None
+    try:
+        answer = subprocess.run(
+            [npm, "config", "get", "registry"], capture_output=True, text=True, timeout=30
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    registry = answer.stdout.strip()
+    return registry if answer.returncode == 0 and registry.startswith("http") else None
 
 
 def reflex_command(env: dict[str, str]) -> list[str]:

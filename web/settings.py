@@ -51,6 +51,22 @@ def web_host() -> str:
     return os.environ.get("SEGMENTATION_WEB_HOST", "").strip() or "127.0.0.1"
 
 
+def allowed_origins() -> list[str]:
+    """Origins whose pages may call this backend (Reflex's CORS and websocket checks).
+
+    Reflex's default is every origin, and it applies that to the mounted GraphQL app too, which
+    would let any web page a user visits call `/graphql` (and `train`, when no key is set). So
+    only the app's own origins are allowed, plus `SEGMENTATION_CORS_ORIGINS` (the API's setting).
+    """
+    port = os.environ.get("PORT", "").strip() or "3000"
+    hosts = ["127.0.0.1", "localhost", "[::1]"]
+    host = web_host()
+    if host not in (*hosts, "0.0.0.0", "::"):
+        hosts.append(host)
+    extra = [o.strip() for o in os.environ.get("SEGMENTATION_CORS_ORIGINS", "").split(",")]
+    return [f"http://{h}:{port}" for h in hosts] + [o for o in extra if o]
+
+
 @dataclass(frozen=True)
 class WebSettings:
     """Everything the web layer can be configured with."""

@@ -196,3 +196,22 @@ def test_colour_mode_follows_the_system_and_toggles(prod_app, browser) -> None:
         assert "light" in (html.get_attribute("class") or "")
     finally:
         context.close()
+
+
+def test_other_origins_may_not_call_the_api(prod_app) -> None:
+    """Reflex allows every origin by default; the app must allow only its own."""
+    query = {"query": "{ health { status } }"}
+    own = prod_app.url
+    foreign = "http://evil.example"
+    allowed = httpx.post(own + "/graphql", json=query, headers={"Origin": own}, timeout=30)
+    assert allowed.headers.get("access-control-allow-origin") == own
+    refused = httpx.post(own + "/graphql", json=query, headers={"Origin": foreign}, timeout=30)
+    assert "access-control-allow-origin" not in refused.headers
+    preflight = httpx.options(
+        own + "/graphql",
+        headers={"Origin": foreign, "Access-Control-Request-Method": "POST",
+                 "Access-Control-Request-Headers": "content-type"},
+        timeout=30,
+    )
+    assert preflight.headers.get("access-control-allow-origin") != foreign
+    assert preflight.status_code == 400

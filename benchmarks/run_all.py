@@ -11,7 +11,13 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SCRIPTS = ("core_training.py", "core_prediction.py", "api_throughput.py")
+SCRIPTS = (
+    "core_training.py",
+    "core_prediction.py",
+    "core_threads.py",
+    "api_throughput.py",
+    "web_dashboard.py",
+)
 
 
 def main(argv: list[str]) -> int:

@@ -12,9 +12,7 @@ fresh browser context (no cache), the worst case for a first visit.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -27,7 +25,13 @@ import httpx  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
 
 from web.api_client import DASHBOARD_QUERY  # noqa: E402
-from web.testing import CHROMIUM_ARGS, CHROMIUM_PATH, start_server  # noqa: E402
+from web.testing import (  # noqa: E402
+    CHROMIUM_ARGS,
+    CHROMIUM_PATH,
+    start_server,
+    store_env,
+    train_store,
+)
 
 USABLE = """k => document.querySelectorAll('#cluster-table tbody tr').length === k
   && document.querySelectorAll('#chart-sizes .recharts-pie-sector').length === k
@@ -50,17 +54,8 @@ def main() -> None:
 
     rows: list[tuple[str, str, str, str]] = []
     with tempfile.TemporaryDirectory() as tmp:
-        env = dict(os.environ)
-        env["SEGMENTATION_MODELS_DIR"] = f"{tmp}/models"
-        env["SEGMENTATION_SIGNING_KEY_FILE"] = f"{tmp}/secrets/signing.key"
-        env.pop("SEGMENTATION_API_KEY", None)
-        subprocess.run(
-            [sys.executable, "-m", "segmentation_core", "train"],
-            cwd=ROOT,
-            env=env,
-            check=True,
-            capture_output=True,
-        )
+        env = store_env(Path(tmp))
+        train_store(env)
         warm = (ROOT / ".web" / "node_modules").is_dir()
         with start_server(args.port, env, log_path=Path(tmp) / "server.log") as server:
             rows.append(

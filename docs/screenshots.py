@@ -10,7 +10,6 @@ scheme the way a visitor's browser would. Look at every image before committing 
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -20,7 +19,13 @@ sys.path.insert(0, str(ROOT))
 
 from playwright.sync_api import sync_playwright  # noqa: E402
 
-from web.testing import CHROMIUM_ARGS, CHROMIUM_PATH, start_server  # noqa: E402
+from web.testing import (  # noqa: E402
+    CHROMIUM_ARGS,
+    CHROMIUM_PATH,
+    start_server,
+    store_env,
+    train_store,
+)
 
 OUT = ROOT / "docs" / "screenshots"
 PORT = int(os.environ.get("SCREENSHOT_PORT", "18390"))
@@ -32,17 +37,8 @@ def main() -> None:
     """Train a temporary store, serve the app, and write eight screenshots."""
     OUT.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
-        env = dict(os.environ)
-        env["SEGMENTATION_MODELS_DIR"] = f"{tmp}/models"
-        env["SEGMENTATION_SIGNING_KEY_FILE"] = f"{tmp}/secrets/signing.key"
-        env.pop("SEGMENTATION_API_KEY", None)
-        subprocess.run(
-            [sys.executable, "-m", "segmentation_core", "train"],
-            cwd=ROOT,
-            env=env,
-            check=True,
-            capture_output=True,
-        )
+        env = store_env(Path(tmp))
+        train_store(env)
         with start_server(PORT, env, log_path=Path(tmp) / "server.log") as server:
             with sync_playwright() as p:
                 browser = p.chromium.launch(

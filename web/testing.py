@@ -34,6 +34,35 @@ CHROMIUM_ARGS = [
 CHROMIUM_PATH = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
 
 
+def store_env(base: Path) -> dict[str, str]:
+    """This process's environment with a model store and signing key of their own under `base`.
+
+    The key lies outside the store, as the store requires; no API key, and the UI calls the API
+    mounted on its own port.
+    """
+    env = dict(os.environ)
+    env["SEGMENTATION_MODELS_DIR"] = str(base / "models")
+    env["SEGMENTATION_SIGNING_KEY_FILE"] = str(base / "secrets" / "signing.key")
+    env["SEGMENTATION_DATA"] = str(ROOT / "data" / "customers.csv")
+    env.pop("SEGMENTATION_API_KEY", None)
+    env.pop("SEGMENTATION_GRAPHQL_URL", None)
+    return env
+
+
+def train_store(env: dict[str, str], *args: str) -> None:
+    """Train the store `env` names with the core's CLI, as `make run` does; raise on failure."""
+    result = subprocess.run(
+        [sys.executable, "-m", "segmentation_core", "train", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"training failed:\n{result.stdout}{result.stderr}")
+
+
 class ServerHandle:
     """A production server started by `start_server`, in its own process group."""
 

@@ -16,7 +16,14 @@ from pathlib import Path
 import httpx
 import pytest
 
-from web.testing import CHROMIUM_ARGS, CHROMIUM_PATH, ServerHandle, start_server
+from web.testing import (
+    CHROMIUM_ARGS,
+    CHROMIUM_PATH,
+    ServerHandle,
+    start_server,
+    store_env,
+    train_store,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 #: This area's ports (18300-18399): 183x0 API servers, 1835x-1839x production apps.
@@ -44,35 +51,12 @@ class Store:
     env: dict[str, str]
 
 
-def _train(env: dict[str, str], *args: str) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "segmentation_core", "train", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-
-
-def store_env(base: Path) -> dict[str, str]:
-    """The environment of a store under `base` (models and signing key kept apart)."""
-    env = dict(os.environ)
-    env["SEGMENTATION_MODELS_DIR"] = str(base / "models")
-    env["SEGMENTATION_SIGNING_KEY_FILE"] = str(base / "secrets" / "signing.key")
-    env["SEGMENTATION_DATA"] = str(ROOT / "data" / "customers.csv")
-    env.pop("SEGMENTATION_API_KEY", None)
-    env.pop("SEGMENTATION_GRAPHQL_URL", None)
-    return env
-
-
 @pytest.fixture(scope="session")
 def trained_store(tmp_path_factory: pytest.TempPathFactory) -> Store:
     """A store trained once per session by the core's CLI, as `make run` does."""
     base = tmp_path_factory.mktemp("store")
     env = store_env(base)
-    _train(env)
+    train_store(env)
     return Store(models_dir=base / "models", env=env)
 
 
@@ -172,7 +156,7 @@ def api_server(
 def own_api_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """Like `api_server`, over a store of its own that the test may retrain."""
     env = store_env(tmp_path)
-    _train(env)
+    train_store(env)
     with _serve_api(Store(tmp_path / "models", env), tmp_path / "api.log") as url:
         monkeypatch.setenv("SEGMENTATION_GRAPHQL_URL", url)
         yield url
@@ -205,7 +189,7 @@ def app_store(tmp_path_factory: pytest.TempPathFactory) -> Store:
     """The production app's own store (the UI retrains it, so it is not shared)."""
     base = tmp_path_factory.mktemp("app-store")
     env = store_env(base)
-    _train(env)
+    train_store(env)
     return Store(models_dir=base / "models", env=env)
 
 

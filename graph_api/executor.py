@@ -11,8 +11,8 @@ preparation once and reuses it, with exactly graphql-core's results:
   request and are kept with the document.
 - Variables are coerced by a function compiled once per variable type that follows
   graphql-core's ``coerce_input_value`` step by step. It only accepts: on anything it does not
-  accept (a wrong type, a missing field, a default to apply) graphql-core's own coercion runs and
-  produces the result and the errors, exactly as before.
+  accept (a wrong type, a missing required value, a variable's default, oneOf and recursive input
+  types) graphql-core's own coercion runs and produces the result and the errors, as before.
 
 After execution the executor's reference cycle (it holds resolver helpers bound to itself) is
 broken, so a request's objects are freed at once instead of waiting for the cyclic GC.
@@ -37,6 +37,7 @@ from graphql import (
     OperationDefinitionNode,
     Undefined,
     is_leaf_type,
+    is_required_input_field,
 )
 from graphql.execution.collect_fields import (
     CollectedFields,
@@ -246,11 +247,11 @@ def _object_coercer(type_: GraphQLInputObjectType,
         for name, out_name, coercer, input_field in fields:
             field_value = value.get(name, Undefined)
             if field_value is Undefined:
-                # Missing: an error or a default; graphql-core decides.
-                default = coerce_default_value(input_field)
-                if default is Undefined:
+                if is_required_input_field(input_field):
                     return Undefined
-                result[out_name] = default
+                default = coerce_default_value(input_field)
+                if default is not Undefined:
+                    result[out_name] = default
                 continue
             coerced = coercer(field_value)
             if coerced is Undefined:

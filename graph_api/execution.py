@@ -293,7 +293,9 @@ class SegmentationSchema(strawberry.Schema):
     masking. That is what Strawberry does, minus its per-request extension machinery (eight
     async context-manager hooks per request), which cost about a third of a ``predict``.
     Anything unusual (no query, a syntax error, no operation) takes Strawberry's own path,
-    where the same extensions give the same results.
+    where the same extensions give the same results. A valid cached document also carries
+    per-document plans (graph_api/executor.py: field collection, variable coercion), so its
+    executions skip graphql-core's per-request preparation with the same results.
     """
 
     def __init__(self, query: type, mutation: type, **kwargs: Any) -> None:

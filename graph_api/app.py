@@ -11,9 +11,11 @@ import asyncio
 import contextlib
 import json
 import logging
+import re
 from collections.abc import AsyncIterator
 from typing import Any
 
+import orjson
 from cross_web import HTTPException
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -108,7 +110,7 @@ class GraphQLView(GraphQL[Context, None]):
     async def _post_json(self, headers: dict[bytes, bytes],
                          receive: Receive) -> tuple[int, bytes, bytes]:
         try:
-            data = json.loads(await _read_body(receive))
+            data = decode_json(await _read_body(receive))
         except (ValueError, RecursionError):  # also UnicodeDecodeError; [[[[... nested 100k deep
             return _text(400, "Unable to parse request body as JSON")
         if isinstance(data, list):
@@ -140,8 +142,7 @@ class GraphQLView(GraphQL[Context, None]):
             return _text(400, exc.as_http_error_reason())
         except InvalidOperationTypeError as exc:
             return _text(400, exc.as_http_error_reason("POST"))
-        payload = json.dumps(process_result(result), separators=(",", ":"))
-        return 200, payload.encode(), b"application/json"
+        return 200, encode_json(process_result(result)), b"application/json"
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         service = await self.holder.get()
@@ -163,6 +164,33 @@ class GraphQLView(GraphQL[Context, None]):
 
 
 POST_OPERATIONS = frozenset(OperationType.from_http("POST"))
+
+#: 19 digits in a row: possibly an integer beyond 64 bits, which orjson would read as a float.
+_LONG_NUMBER = re.compile(rb"[0-9]{19}")
+
+
+def decode_json(body: bytes) -> Any:
+    """The request body as Python values, exactly as ``json.loads`` reads it, faster.
+
+    orjson reads the usual body in a fraction of json's time. It refuses what RFC 8259 does not
+    allow but Python's json reads (NaN, 1e400, lone surrogates, UTF-16, a BOM, nesting over
+    1,024) and reads integers beyond 64 bits as floats; those bodies are read by json, so every
+    body means what it meant before (and malformed ones still raise ValueError).
+    """
+    if _LONG_NUMBER.search(body) is None:
+        try:
+            return orjson.loads(body)
+        except orjson.JSONDecodeError:
+            pass
+    return json.loads(body)
+
+
+def encode_json(value: Any) -> bytes:
+    """Compact JSON (UTF-8, not ASCII-escaped) for a GraphQL response; json for odd values."""
+    try:
+        return orjson.dumps(value)
+    except TypeError:  # integers beyond 64 bits, non-str keys: what json.dumps accepts
+        return json.dumps(value, separators=(",", ":")).encode()
 
 
 async def _read_body(receive: Receive) -> bytes:

@@ -30,11 +30,17 @@ from graphql import (
     SelectionSetNode,
     ValidationContext,
     ValidationRule,
+    assert_valid_schema,
+    default_field_resolver,
+    default_type_resolver,
     get_operation_ast,
     parse,
     specified_rules,
 )
+from graphql import ExecutionResult as GraphQLExecutionResult
 from graphql import execute as graphql_execute
+from graphql.execution.executor import UNEXPECTED_MULTIPLE_PAYLOADS
+from graphql.execution.values import get_variable_values
 from strawberry.execution import optimized_is_awaitable
 from strawberry.extensions import (
     MaskErrors,
@@ -47,6 +53,13 @@ from strawberry.schema.schema import validate_document
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types import ExecutionContext, ExecutionResult
 from strawberry.types.graphql import OperationType
+
+from graph_api.executor import (
+    OperationPlan,
+    PreparedDocument,
+    SegmentationExecutor,
+    prepare_document,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -130,10 +143,14 @@ VALIDATION_RULES: tuple[type[ASTValidationRule], ...] = (
 
 
 @lru_cache(maxsize=QUERY_CACHE_SIZE)
-def _prepare(schema: strawberry.Schema, query: str) -> tuple[DocumentNode, list[GraphQLError]]:
-    """Parse (token-limited) and validate one query text; cached by text."""
+def _prepare(
+    schema: strawberry.Schema, query: str
+) -> tuple[DocumentNode, list[GraphQLError], PreparedDocument | None]:
+    """Parse (token-limited) and validate one query text, and plan a valid one; cached by text."""
     document = parse(query, max_tokens=MAX_TOKENS)
-    return document, validate_document(schema._schema, document, VALIDATION_RULES)
+    errors = validate_document(schema._schema, document, VALIDATION_RULES)
+    prepared = None if errors else prepare_document(schema._schema, query, document)
+    return document, errors, prepared
 
 
 class CachedQueryPreparation(SchemaExtension):
@@ -149,7 +166,7 @@ class CachedQueryPreparation(SchemaExtension):
         self._errors: list[GraphQLError] | None = None
         if ctx.query is not None:
             try:
-                ctx.graphql_document, self._errors = _prepare(ctx.schema, ctx.query)
+                ctx.graphql_document, self._errors, _ = _prepare(ctx.schema, ctx.query)
             except GraphQLError:
                 # Syntax errors and the token limit are not cached: Strawberry parses again
                 # (with the same max_tokens) and reports the error the standard way.
@@ -276,7 +293,9 @@ class SegmentationSchema(strawberry.Schema):
     masking. That is what Strawberry does, minus its per-request extension machinery (eight
     async context-manager hooks per request), which cost about a third of a ``predict``.
     Anything unusual (no query, a syntax error, no operation) takes Strawberry's own path,
-    where the same extensions give the same results.
+    where the same extensions give the same results. A valid cached document also carries
+    per-document plans (graph_api/executor.py: field collection, variable coercion), so its
+    executions skip graphql-core's per-request preparation with the same results.
     """
 
     def __init__(self, query: type, mutation: type, **kwargs: Any) -> None:
@@ -308,33 +327,84 @@ class SegmentationSchema(strawberry.Schema):
         if query is None:
             return await strawberry_path()
         try:
-            document, errors = _prepare(self, query)
+            document, errors, prepared = _prepare(self, query)
         except GraphQLError:
             return await strawberry_path()
         if errors:
             self.process_errors(errors)
             return ExecutionResult(data=None, errors=list(errors))
-        operation = get_operation_ast(document, operation_name)
+        plan = prepared.plan(operation_name) if prepared is not None else None
+        operation = plan.operation if plan is not None else get_operation_ast(
+            document, operation_name)
         if operation is None:
             return await strawberry_path()
         operation_type = OperationType(operation.operation.value)
         if allowed_operation_types is not None and operation_type not in allowed_operation_types:
             raise InvalidOperationTypeError(operation_type)
-        result = graphql_execute(
-            self._schema,
-            document,
-            root_value=root_value,
-            context_value=context_value,
-            variable_values=variable_values,
-            operation_name=operation_name,
-            is_awaitable=optimized_is_awaitable,  # type: ignore[arg-type]
-            executor_class=self.execution_context_class,
-            operation_extensions=operation_extensions,
-        )
-        if isawaitable(result):
-            result = await result
+        if prepared is None or plan is None:
+            result = graphql_execute(
+                self._schema,
+                document,
+                root_value=root_value,
+                context_value=context_value,
+                variable_values=variable_values,
+                operation_name=operation_name,
+                is_awaitable=optimized_is_awaitable,  # type: ignore[arg-type]
+                executor_class=self.execution_context_class,
+                operation_extensions=operation_extensions,
+            )
+            if isawaitable(result):
+                result = await result
+        else:
+            result = await self._execute_prepared(prepared, plan, variable_values or {},
+                                                  context_value, root_value,
+                                                  operation_extensions)
         masked = [mask(e) if is_unexpected(e) else e for e in result.errors or ()]
         return ExecutionResult(data=result.data, errors=masked or None)
+
+    async def _execute_prepared(  # noqa: PLR0913
+        self,
+        prepared: PreparedDocument,
+        plan: OperationPlan,
+        raw_variables: dict[str, Any],
+        context_value: Any,
+        root_value: Any,
+        operation_extensions: dict[str, Any] | None,
+    ) -> GraphQLExecutionResult:
+        """What graphql-core's ``execute`` does, with the document's plans reused."""
+        schema = self._schema
+        assert_valid_schema(schema)
+        operation = plan.operation
+        variables = plan.coerce(raw_variables)
+        if variables is None:  # anything the plan does not accept: graphql-core's coercion
+            coerced = get_variable_values(
+                schema, operation.variable_definitions or (), raw_variables, max_errors=50)
+            if isinstance(coerced, list):
+                return GraphQLExecutionResult(None, coerced)
+            variables = coerced
+        executor = SegmentationExecutor(
+            schema,
+            prepared.fragment_definitions,
+            prepared.fragments,
+            root_value,
+            context_value,
+            operation,
+            variables,
+            default_field_resolver,
+            default_type_resolver,
+            default_field_resolver,
+            is_awaitable=optimized_is_awaitable,
+            operation_extensions=operation_extensions,
+            field_cache=prepared.field_cache,
+        )
+        result = executor.execute_operation()
+        if isawaitable(result):
+            result = await result
+        executor.release()
+        if not isinstance(result, GraphQLExecutionResult):
+            # The schema has no @defer/@stream, so validation refuses incremental delivery.
+            raise GraphQLError(UNEXPECTED_MULTIPLE_PAYLOADS)
+        return result
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None

@@ -73,6 +73,49 @@ def test_bad_bodies_are_4xx_not_500(client: TestClient, content: bytes, content_
     assert needle in r.text
 
 
+@pytest.mark.parametrize(
+    "value,needle",
+    [
+        (b"NaN", "Float cannot represent non numeric value: nan"),
+        (b"1e400", "Float cannot represent non numeric value: inf"),
+        (b"18446744073709551616000", None),  # a huge integer stays an integer: still a Float
+    ],
+    ids=["nan", "overflowing-float", "integer-beyond-64-bits"],
+)
+def test_json_python_reads_but_rfc_8259_refuses_means_what_it_meant(
+    client: TestClient, value: bytes, needle: str | None
+) -> None:
+    # The view reads bodies with orjson and falls back to json for what orjson refuses or
+    # reads differently, so these still reach GraphQL, as they did with json alone.
+    body = (b'{"query": "mutation P($c: CustomerInput!) { predict(customer: $c) { __typename } }",'
+            b' "variables": {"c": {"age": 30, "annualIncome": ' + value +
+            b', "spendingScore": 50, "purchaseFrequency": 3}}}')
+    r = client.post("/graphql", content=body, headers={"content-type": "application/json"})
+    assert r.status_code == 200, r.text
+    payload = r.json()
+    if needle is None:
+        assert payload["data"]["predict"]["__typename"] in {"Prediction", "InvalidInput"}
+    else:
+        assert payload["data"] is None
+        assert needle in payload["errors"][0]["message"]
+
+
+def test_an_integer_beyond_64_bits_is_still_an_integer(client: TestClient) -> None:
+    body = (b'{"query": "mutation P($c: CustomerInput!) { predict(customer: $c) { __typename } }",'
+            b' "variables": {"c": {"age": 18446744073709551616, "annualIncome": 1,'
+            b' "spendingScore": 50, "purchaseFrequency": 3}}}')
+    r = client.post("/graphql", content=body, headers={"content-type": "application/json"})
+    assert "non 32-bit signed integer value: 18446744073709551616" in r.json()["errors"][0][
+        "message"]
+
+
+def test_non_ascii_text_arrives_and_returns_intact(client: TestClient) -> None:
+    # Echoed back in the error; the response is UTF-8 JSON (not ASCII-escaped), same text.
+    body = post(client, PREDICT, {"c": {**CUSTOMER, "age": "caf\u00e9 \u2615"}})
+    assert body["data"] is None
+    assert "'caf\u00e9 \u2615'" in body["errors"][0]["message"]
+
+
 def test_mutation_over_get_is_refused(client: TestClient) -> None:
     r = client.get("/graphql", params={"query": "mutation { train { __typename } }"})
     assert r.status_code == 400

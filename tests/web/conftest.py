@@ -31,6 +31,25 @@ API_PORTS = range(18310, 18350)
 APP_PORTS = range(18350, 18400)
 
 
+#: Timings the browser tests measure. pytest captures print(), so they are shown in the run's
+#: closing summary instead (`make test` prints them under "web timings").
+_MEASURED: list[str] = []
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Print what the browser tests measured at the end of the run."""
+    if _MEASURED:
+        terminalreporter.section("web timings")
+        for line in _MEASURED:
+            terminalreporter.write_line(line)
+
+
+@pytest.fixture
+def measured() -> list[str]:
+    """Append a line here to have it printed in the run's closing summary."""
+    return _MEASURED
+
+
 def free_port(candidates: range) -> int:
     """The first port of `candidates` nothing listens on."""
     for port in candidates:
@@ -202,7 +221,7 @@ def prod_app(app_store: Store, tmp_path_factory: pytest.TempPathFactory) -> Iter
     """
     log = tmp_path_factory.mktemp("app-log") / "server.log"
     with start_server(free_port(APP_PORTS), app_store.env, log_path=log) as server:
-        print(f"\nproduction app ready in {server.startup_s:.1f} s at {server.url}")
+        _MEASURED.append(f"production app ready in {server.startup_s:.1f} s ({server.url})")
         yield server
 
 

@@ -13,6 +13,13 @@ from pathlib import Path
 #: The repository root: the folder holding ``segmentation_core/``.
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
+#: Default largest file a dataset import (or an upload, or a scored body) may have: 256 MiB.
+DEFAULT_MAX_UPLOAD_BYTES = 256 * 1024 * 1024
+#: Default most rows a dataset may have on the local engine. A table is held in memory while it
+#: is imported (about 100 bytes a row for a typical 7-column export), so 10 million rows stay
+#: near 1 GB; larger tables belong on the Spark engine.
+DEFAULT_MAX_ROWS = 10_000_000
+
 
 @dataclass(frozen=True)
 class CoreSettings:
@@ -21,6 +28,9 @@ class CoreSettings:
     data_path: Path  # SEGMENTATION_DATA
     models_dir: Path  # SEGMENTATION_MODELS_DIR
     signing_key_file: Path  # SEGMENTATION_SIGNING_KEY_FILE (outside the store on purpose)
+    datasets_dir: Path = PROJECT_ROOT / "data" / "datasets"  # SEGMENTATION_DATASETS_DIR
+    max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES  # SEGMENTATION_MAX_UPLOAD_BYTES
+    max_rows: int = DEFAULT_MAX_ROWS  # SEGMENTATION_MAX_ROWS
 
 
 def _path_from_env(name: str, default: Path) -> Path:
@@ -29,13 +39,29 @@ def _path_from_env(name: str, default: Path) -> Path:
     return Path(raw).expanduser().resolve() if raw else default
 
 
+def _positive_int_from_env(name: str, default: int) -> int:
+    """``$name`` as a positive integer; a clear error names a bad value."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a whole number, got {raw!r}") from None
+    if value < 1:
+        raise ValueError(f"{name} must be at least 1, got {value}")
+    return value
+
+
 def get_settings() -> CoreSettings:
     """The current settings from the environment.
 
     ``SEGMENTATION_DATA`` (default ``<root>/data/customers.csv``), ``SEGMENTATION_MODELS_DIR``
     (default ``<root>/models``) and ``SEGMENTATION_SIGNING_KEY_FILE`` (default
     ``<root>/.secrets/model-signing.key``; it must lie outside the model store, so whoever can
-    write into the store cannot also forge signatures).
+    write into the store cannot also forge signatures), ``SEGMENTATION_DATASETS_DIR`` (default
+    ``<root>/data/datasets``), ``SEGMENTATION_MAX_UPLOAD_BYTES`` (default 256 MiB) and
+    ``SEGMENTATION_MAX_ROWS`` (default 10,000,000).
     """
     return CoreSettings(
         data_path=_path_from_env("SEGMENTATION_DATA", PROJECT_ROOT / "data" / "customers.csv"),
@@ -43,4 +69,9 @@ def get_settings() -> CoreSettings:
         signing_key_file=_path_from_env(
             "SEGMENTATION_SIGNING_KEY_FILE", PROJECT_ROOT / ".secrets" / "model-signing.key"
         ),
+        datasets_dir=_path_from_env("SEGMENTATION_DATASETS_DIR", PROJECT_ROOT / "data" / "datasets"),
+        max_upload_bytes=_positive_int_from_env(
+            "SEGMENTATION_MAX_UPLOAD_BYTES", DEFAULT_MAX_UPLOAD_BYTES
+        ),
+        max_rows=_positive_int_from_env("SEGMENTATION_MAX_ROWS", DEFAULT_MAX_ROWS),
     )

@@ -28,8 +28,8 @@ from segmentation_core import ModelStore, train_model
 from segmentation_core.settings import CoreSettings
 
 ROOT = Path(__file__).resolve().parents[2]
-#: The public Mall Customers data (a copy of /work/shared/datasets/mall_customers.csv).
-MALL = Path(__file__).parent / "data" / "mall_customers.csv"
+#: The public Mall Customers data (tests/data holds copies of the shared reference sets).
+MALL = Path(__file__).parents[1] / "data" / "mall_customers.csv"
 
 PREDICT = """
 mutation Predict($c: CustomerInput!) {

@@ -20,12 +20,13 @@ from segmentation_core.generator import GeneratedCustomers
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
+#: Copies of the shared reference data sets (Mall, Wholesale, Online Retail RFM), checked by
+#: sha256 in tests/data/README.md, so the tests need nothing outside the repository.
+DATASETS = REPO_ROOT / "tests" / "data"
+
+
 def _shared_datasets() -> Path:
-    """``<repo>/../shared/datasets``, or the machine's copy in /work/shared/datasets."""
-    for candidate in (REPO_ROOT.parent / "shared" / "datasets", Path("/work/shared/datasets")):
-        if (candidate / "mall_customers.csv").is_file():
-            return candidate
-    raise FileNotFoundError("the shared data sets (mall_customers.csv) were not found")
+    return DATASETS
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from segmentation_core.enums import ColumnRole, Direction, MissingValues, Transform, TrainingStage
+from segmentation_core.enums import ColumnRole, Direction, MissingValues, TrainingStage, Transform
 from segmentation_core.features import FeatureSpec
 
 

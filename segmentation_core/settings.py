@@ -69,7 +69,9 @@ def get_settings() -> CoreSettings:
         signing_key_file=_path_from_env(
             "SEGMENTATION_SIGNING_KEY_FILE", PROJECT_ROOT / ".secrets" / "model-signing.key"
         ),
-        datasets_dir=_path_from_env("SEGMENTATION_DATASETS_DIR", PROJECT_ROOT / "data" / "datasets"),
+        datasets_dir=_path_from_env(
+            "SEGMENTATION_DATASETS_DIR", PROJECT_ROOT / "data" / "datasets"
+        ),
         max_upload_bytes=_positive_int_from_env(
             "SEGMENTATION_MAX_UPLOAD_BYTES", DEFAULT_MAX_UPLOAD_BYTES
         ),

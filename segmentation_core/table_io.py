@@ -1,4 +1,4 @@
-"""Recognising customer files: Parquet or CSV, and for a CSV its delimiter, BOM, header and line end.
+"""Recognising customer files: Parquet or CSV, and a CSV's delimiter, BOM, header and line end.
 
 Everything that reads a user's file starts here (dataset import, bulk scoring), so a file is
 understood the same way everywhere, and a file that is not a usable table is refused with a

@@ -1,0 +1,117 @@
+"""Feature recipes: which columns a model uses and how each is prepared before scaling.
+
+A recipe names NUMERIC columns, each with a transform (NONE, LOG = log1p, or AUTO), and a
+missing-value policy (DROP the row, or fill with the training MEDIAN). AUTO is resolved once, at
+training time, from the training data:
+
+    AUTO -> LOG  when the column's minimum is >= 0 and its skewness is > 1,
+    AUTO -> NONE otherwise
+
+(skewness: the adjusted Fisher-Pearson coefficient of the non-missing values, as pandas computes
+it). Skewed, non-negative columns such as revenue or order counts are what K-Means on raw values
+gets wrong: a handful of big customers become their own segment and everyone else is "average".
+
+The resolved recipe lives INSIDE the fitted pipeline as its first step (:class:`FeatureRecipe`),
+so the stored, signed model applies the same transforms and the same medians whenever it predicts
+or scores: a recipe cannot drift from the centres it produced.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import check_is_fitted
+
+from segmentation_core.enums import MissingValues, Transform
+
+#: The skewness above which AUTO takes the logarithm of a non-negative column.
+AUTO_SKEWNESS = 1.0
+
+
+def skewness(values: npt.NDArray[np.float64]) -> float | None:
+    """Adjusted Fisher-Pearson skewness (pandas' ``Series.skew``) of finite ``values``.
+
+    None with fewer than 3 values or no spread.
+    """
+    n = values.shape[0]
+    if n < 3:
+        return None
+    centred = values - values.mean()
+    m2 = float(np.mean(centred * centred))
+    if m2 <= 0 or m2 <= 1e-14 * max(1.0, float(np.mean(values)) ** 2):
+        return None
+    m3 = float(np.mean(centred * centred * centred))
+    g1 = m3 / m2**1.5
+    return g1 * np.sqrt(n * (n - 1)) / (n - 2)
+
+
+def resolve_transform(
+    requested: Transform, minimum: float, skew: float | None
+) -> Transform:
+    """The transform a training uses: AUTO resolved by the rule above; NONE and LOG as asked."""
+    if requested is not Transform.AUTO:
+        return requested
+    if minimum >= 0 and skew is not None and skew > AUTO_SKEWNESS:
+        return Transform.LOG
+    return Transform.NONE
+
+
+class FeatureRecipe(TransformerMixin, BaseEstimator):  # type: ignore[misc]  # sklearn is untyped
+    """The first step of every model's pipeline: fill missing values, then log1p where asked.
+
+    Parameters
+    ----------
+    transforms : tuple of str, default=()
+        ``"NONE"`` or ``"LOG"`` per feature, in model order (empty: every feature NONE).
+    missing_values : str, default="DROP"
+        ``"MEDIAN"`` fills missing (NaN) values with the training median; ``"DROP"`` fills
+        nothing (the caller has left such rows out).
+
+    Attributes
+    ----------
+    medians_ : ndarray of shape (n_features,)
+        The median of every feature in the training data, in the data's units (before log1p).
+    n_features_in_ : int
+    """
+
+    def __init__(self, transforms: tuple[str, ...] = (), missing_values: str = "DROP") -> None:
+        self.transforms = transforms
+        self.missing_values = missing_values
+
+    def fit(self, X: npt.ArrayLike, y: object = None) -> FeatureRecipe:
+        """Learn the medians of ``X`` (rows may hold NaN for missing values)."""
+        X = np.asarray(X, dtype=np.float64)
+        with np.errstate(all="ignore"):
+            medians = np.array(
+                [np.median(col[~np.isnan(col)]) if (~np.isnan(col)).any() else 0.0 for col in X.T]
+            )
+        self.medians_ = medians
+        self.n_features_in_ = X.shape[1]
+        return self
+
+    @property
+    def log_mask(self) -> npt.NDArray[np.bool_]:
+        """Which features take log1p."""
+        n = getattr(self, "n_features_in_", len(self.transforms))
+        mask = np.zeros(n, dtype=bool)
+        for j, name in enumerate(self.transforms):
+            mask[j] = Transform(name) is Transform.LOG
+        return mask
+
+    @property
+    def fills_missing(self) -> bool:
+        """Whether missing values are filled with the training medians."""
+        return MissingValues(self.missing_values) is MissingValues.MEDIAN
+
+    def transform(self, X: npt.ArrayLike) -> npt.NDArray[np.float64]:
+        """Fill (MEDIAN policy) and log1p ``X``; returns a new array."""
+        check_is_fitted(self, "medians_")
+        out = np.array(X, dtype=np.float64)
+        if self.fills_missing:
+            rows, cols = np.nonzero(np.isnan(out))
+            out[rows, cols] = self.medians_[cols]
+        mask = self.log_mask
+        if mask.any():
+            out[:, mask] = np.log1p(out[:, mask])
+        return out

@@ -43,7 +43,7 @@ def skewness(values: npt.NDArray[np.float64]) -> float | None:
         return None
     m3 = float(np.mean(centred * centred * centred))
     g1 = m3 / m2**1.5
-    return g1 * np.sqrt(n * (n - 1)) / (n - 2)
+    return float(g1 * np.sqrt(n * (n - 1)) / (n - 2))
 
 
 def resolve_transform(

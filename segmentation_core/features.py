@@ -96,6 +96,10 @@ KNOWN_WORDS: dict[str, tuple[str, str]] = {
     "visits": ("Rare-Visit", "Frequent-Visit"),
     "tenure": ("New", "Long-Standing"),
     "age": ("Young", "Senior"),
+    "monetary": ("Low-Value", "High-Value"),
+    "revenue": ("Low-Revenue", "High-Revenue"),
+    "spend": ("Low-Spend", "High-Spend"),
+    "spending": ("Low-Spend", "High-Spend"),
 }
 
 _UNIT = re.compile(r"^(?P<label>.*?)\s*\((?P<unit>[^()]*)\)\s*$")

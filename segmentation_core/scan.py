@@ -16,6 +16,7 @@ The caller then fits the winner once on every row, seeded with the sample's cent
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -117,6 +118,19 @@ class ScanResult:
     models: dict[int, KMeans]  # fitted on the sample rows
     sample_index: npt.NDArray[np.int64] | None  # None: the sample is every row
     distances: npt.NDArray[np.float64]  # pairwise distances of the sample rows
+    smallest_shares: tuple[float, ...] = ()  # per k: the smallest segment's share of the sample
+
+    def eligible(self, min_share: float) -> tuple[bool, ...]:
+        """Per k: whether every segment of its fit holds at least ``min_share`` of the rows."""
+        return tuple(s >= min_share for s in self.smallest_shares)
+
+    def best_k_with(self, min_share: float) -> int | None:
+        """Highest silhouette among the k whose segments all reach ``min_share`` (ties: smaller
+        k); None when no k does."""
+        allowed = [i for i, ok in enumerate(self.eligible(min_share)) if ok]
+        if not allowed:
+            return None
+        return self.ks[max(allowed, key=lambda i: (self.silhouettes[i], -i))]
 
     @property
     def best_k(self) -> int:
@@ -145,12 +159,14 @@ def scan_k(
     sample_size: int = SCAN_SAMPLE_SIZE,
     n_init: int = N_INIT,
     max_iter: int = MAX_ITER,
+    on_step: Callable[[int, int], None] | None = None,
 ) -> ScanResult:
     """Fit K-Means for every k in ``ks`` on a sample of the scaled rows ``Xs``.
 
     Each fit uses the original configuration (k-means++, ``n_init`` restarts, ``max_iter``,
     ``random_state``). Run it under ``threadpool_limits(1)``: the fits are small, and BLAS/OpenMP
-    threads only fight over the cores (docs/core.md).
+    threads only fight over the cores (docs/core.md). ``on_step(done, total)`` is called after
+    each k (training progress).
     """
     n = Xs.shape[0]
     index = draw_sample(n, sample_size, random_state)
@@ -170,8 +186,9 @@ def scan_k(
         )
     D = pairwise_distances(sample, metric="euclidean")
     inertias: list[float] = []
+    smallest: list[float] = []
     models: dict[int, KMeans] = {}
-    for k in ks:
+    for done, k in enumerate(ks, start=1):
         km = KMeans(
             n_clusters=k,
             init="k-means++",
@@ -181,6 +198,9 @@ def scan_k(
         ).fit(sample)
         models[k] = km
         inertias.append(float(km.inertia_) * n / m)
+        smallest.append(float(np.bincount(km.labels_, minlength=k).min()) / m)
+        if on_step is not None:
+            on_step(done, len(ks))
     silhouettes = silhouettes_from_distances(D, [(models[k].labels_, k) for k in ks])
     return ScanResult(
         ks=tuple(ks),
@@ -189,4 +209,5 @@ def scan_k(
         models=models,
         sample_index=index,
         distances=D,
+        smallest_shares=tuple(smallest),
     )

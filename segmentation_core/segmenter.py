@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import numpy.typing as npt
 from sklearn.base import BaseEstimator, ClusterMixin
@@ -11,14 +13,20 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
+from segmentation_core.enums import TrainingStage
 from segmentation_core.errors import DataValidationError, InvalidParameterError, Problem
 from segmentation_core.results import ElbowPoint, ElbowReport, TrainingParams
 from segmentation_core.scan import (
     MAX_ITER,
     SCAN_SAMPLE_SIZE,
+    ScanResult,
     scan_k,
     silhouette_from_distances,
 )
+from segmentation_core.stability import N_BOOTSTRAP, bootstrap_stability
+
+#: Reports training progress: the stage, and how many of its steps are done out of how many.
+Progress = Callable[[TrainingStage, int, int], None]
 
 #: The largest k anyone may ask for: more segments than this mean nothing to a marketer, and the
 #: bound keeps a public ``train`` mutation from asking for unbounded work.
@@ -49,6 +57,11 @@ def check_params(params: TrainingParams, n_rows: int | None = None) -> None:
     if not 0 <= params.random_state <= 2**32 - 1:
         raise InvalidParameterError(
             "random_state", f"must be between 0 and 4294967295, got {params.random_state}"
+        )
+    share = params.min_segment_share
+    if isinstance(share, bool) or not isinstance(share, int | float) or not 0 <= share < 0.5:
+        raise InvalidParameterError(
+            "min_segment_share", f"must be a number from 0 to below 0.5, got {share!r}"
         )
     if n_rows is not None:
         name, largest = ("k", params.k) if params.k is not None else ("k_max", params.k_max)
@@ -97,6 +110,12 @@ class Segmenter(ClusterMixin, BaseEstimator):  # type: ignore[misc]  # sklearn i
     n_threads : int or None, default=1
         BLAS/OpenMP threads while fitting (``threadpoolctl``); ``None`` leaves the libraries'
         defaults. One thread is the measured best on a shared two-core machine (docs/core.md).
+    min_segment_share : float, default=0.02
+        Automatic k never picks a k whose fit (on the scan's sample) has a segment holding less
+        than this share of the rows; such k stay on the curve, marked not eligible. When no k of
+        the range qualifies, the smallest k is taken and ``notes_`` says so.
+    n_bootstrap : int, default=20
+        Bootstrap resamples of the scan's sample for the stability figures; 0 skips them.
 
     Attributes
     ----------
@@ -120,6 +139,12 @@ class Segmenter(ClusterMixin, BaseEstimator):  # type: ignore[misc]  # sklearn i
     n_features_in_ : int
     sample_size_ : int
         Rows the scan actually used.
+    stability_ : float or None
+        Mean bootstrap adjusted Rand index of the model (None when ``n_bootstrap`` is 0).
+    segment_stability_ : tuple of float
+        Per segment, its mean bootstrap Jaccard similarity (empty when not computed).
+    notes_ : tuple of str
+        What a user should know about the choice of k.
     """
 
     def __init__(
@@ -131,6 +156,8 @@ class Segmenter(ClusterMixin, BaseEstimator):  # type: ignore[misc]  # sklearn i
         random_state: int = 42,
         sample_size: int = SCAN_SAMPLE_SIZE,
         n_threads: int | None = 1,
+        min_segment_share: float = 0.02,
+        n_bootstrap: int = N_BOOTSTRAP,
     ) -> None:
         self.k = k
         self.k_min = k_min
@@ -138,17 +165,27 @@ class Segmenter(ClusterMixin, BaseEstimator):  # type: ignore[misc]  # sklearn i
         self.random_state = random_state
         self.sample_size = sample_size
         self.n_threads = n_threads
+        self.min_segment_share = min_segment_share
+        self.n_bootstrap = n_bootstrap
 
-    def fit(self, X: npt.ArrayLike, y: object = None) -> Segmenter:
-        """Scan the candidates, fit the chosen k on every row, put the segments in canonical order.
+    def fit(
+        self, X: npt.ArrayLike, y: object = None, *, on_progress: Progress | None = None
+    ) -> Segmenter:
+        """Scan the candidates, fit the chosen k on every row, put the segments in canonical order,
+        then measure the segments' bootstrap stability.
 
         ``X`` must already be validated (finite numbers); rows are customers, columns features.
+        ``on_progress(stage, done, total)`` hears of every step (SCANNING, FITTING, PROFILING).
         """
         X = np.asarray(X, dtype=np.float64)
         if X.ndim != 2 or not np.isfinite(X).all():
             raise DataValidationError([Problem(None, "X must be a 2-D array of finite numbers")])
         params = TrainingParams(
-            k_min=self.k_min, k_max=self.k_max, k=self.k, random_state=self.random_state
+            k_min=self.k_min,
+            k_max=self.k_max,
+            k=self.k,
+            random_state=self.random_state,
+            min_segment_share=self.min_segment_share,
         )
         check_params(params, X.shape[0])
         if self.sample_size < min_rows_for(params):
@@ -161,9 +198,23 @@ class Segmenter(ClusterMixin, BaseEstimator):  # type: ignore[misc]  # sklearn i
         ks = range(min(self.k_min, self.k or self.k_min), max(self.k_max, self.k or 0) + 1)
         # One thread: the scan is many small fits, where BLAS/OpenMP threads cost more than they
         # give, and a second busy process on two cores makes threaded fits ten times slower.
+        def report(stage: TrainingStage) -> Callable[[int, int], None] | None:
+            if on_progress is None:
+                return None
+            return lambda done, total: on_progress(stage, done, total)
+
+        notes: list[str] = []
         with threadpool_limits(limits=self.n_threads):
-            scan = scan_k(Xs, ks, random_state=self.random_state, sample_size=self.sample_size)
-            k = self.k if self.k is not None else scan.best_k
+            scan = scan_k(
+                Xs,
+                ks,
+                random_state=self.random_state,
+                sample_size=self.sample_size,
+                on_step=report(TrainingStage.SCANNING),
+            )
+            if on_progress is not None:
+                on_progress(TrainingStage.FITTING, 0, 1)
+            k = self._choose_k(scan, notes)
             if scan.sample_index is None:
                 km = scan.models[k]  # fitted on every row already: the original method's result
             else:
@@ -184,6 +235,9 @@ class Segmenter(ClusterMixin, BaseEstimator):  # type: ignore[misc]  # sklearn i
                 ]
             )
 
+        if on_progress is not None:
+            on_progress(TrainingStage.FITTING, 1, 1)
+
         order = canonical_order(km.labels_, km.cluster_centers_)
         new_id = np.empty(k, dtype=np.int64)
         new_id[order] = np.arange(k)
@@ -192,14 +246,39 @@ class Segmenter(ClusterMixin, BaseEstimator):  # type: ignore[misc]  # sklearn i
 
         sample_labels = km.labels_ if scan.sample_index is None else km.labels_[scan.sample_index]
         silhouette = silhouette_from_distances(scan.distances, sample_labels, k)
+        eligible = scan.eligible(self.min_segment_share)
         points = [
-            ElbowPoint(k=kk, inertia=inertia, silhouette=s)
-            for kk, inertia, s in zip(scan.ks, scan.inertias, scan.silhouettes, strict=True)
+            ElbowPoint(k=kk, inertia=inertia, silhouette=s, smallest_share=share, eligible=ok)
+            for kk, inertia, s, share, ok in zip(
+                scan.ks, scan.inertias, scan.silhouettes, scan.smallest_shares, eligible,
+                strict=True,
+            )
         ]
         # the chosen k's point describes the model actually kept (its full fit)
-        points[scan.ks.index(k)] = ElbowPoint(
-            k=k, inertia=float(km.inertia_), silhouette=silhouette
+        i = scan.ks.index(k)
+        points[i] = ElbowPoint(
+            k=k,
+            inertia=float(km.inertia_),
+            silhouette=silhouette,
+            smallest_share=float(np.bincount(km.labels_, minlength=k).min()) / X.shape[0],
+            eligible=points[i].eligible,
         )
+
+        self.stability_: float | None = None
+        self.segment_stability_: tuple[float, ...] = ()
+        if self.n_bootstrap > 0:
+            sample = Xs if scan.sample_index is None else Xs[scan.sample_index]
+            with threadpool_limits(limits=self.n_threads):
+                stability = bootstrap_stability(
+                    sample,
+                    sample_labels,
+                    k,
+                    random_state=self.random_state,
+                    n_bootstrap=self.n_bootstrap,
+                    on_step=report(TrainingStage.PROFILING),
+                )
+            self.stability_ = stability.adjusted_rand_index
+            self.segment_stability_ = stability.jaccard
 
         self.pipeline_: Pipeline = make_pipeline(scaler, km)
         self.k_ = k
@@ -208,10 +287,41 @@ class Segmenter(ClusterMixin, BaseEstimator):  # type: ignore[misc]  # sklearn i
         self.inertia_ = float(km.inertia_)
         self.silhouette_ = silhouette
         self.silhouette_scores_ = dict(zip(scan.ks, scan.silhouettes, strict=True))
-        self.elbow_ = ElbowReport(optimal_k=scan.best_k, elbow_k=scan.elbow_k, points=tuple(points))
+        self.elbow_ = ElbowReport(
+            optimal_k=scan.best_k_with(self.min_segment_share) or k,
+            elbow_k=scan.elbow_k,
+            points=tuple(points),
+        )
         self.n_features_in_ = X.shape[1]
         self.sample_size_ = X.shape[0] if scan.sample_index is None else len(scan.sample_index)
+        self.notes_ = tuple(notes)
         return self
+
+    def _choose_k(self, scan: ScanResult, notes: list[str]) -> int:
+        """The fixed k, or the best silhouette among the k whose segments are all big enough."""
+        share = self.min_segment_share
+        if self.k is not None:
+            smallest = scan.smallest_shares[scan.ks.index(self.k)]
+            if smallest < share:
+                notes.append(
+                    f"k={self.k} was fixed; its smallest segment holds {smallest:.1%} of the "
+                    f"customers, below the minimum segment share of {share:.0%}"
+                )
+            return self.k
+        best = scan.best_k_with(share)
+        if best is not None:
+            if best != scan.best_k:
+                notes.append(
+                    f"k={scan.best_k} had the best silhouette but a segment below "
+                    f"{share:.0%} of the customers; k={best} is the best k without one"
+                )
+            return best
+        smallest_k = scan.ks[0]
+        notes.append(
+            f"no k from {scan.ks[0]} to {scan.ks[-1]} gives every segment at least {share:.0%} "
+            f"of the customers; took the smallest, k={smallest_k}"
+        )
+        return smallest_k
 
     def predict(self, X: npt.ArrayLike) -> npt.NDArray[np.int64]:
         """Canonical segment of every row of ``X`` (through the fitted pipeline)."""

@@ -28,7 +28,7 @@ def _raw_centres(model: SegmentationModel) -> np.ndarray:
 
 def _reference_memberships(model: SegmentationModel, x: np.ndarray) -> np.ndarray:
     """u_j = (1/d_j^2) / sum_i (1/d_i^2) in the scaled space, written out independently."""
-    scaler, kmeans = model.pipeline[0], model.pipeline[-1]
+    scaler, kmeans = model.pipeline[-2], model.pipeline[-1]
     z = scaler.transform(x.reshape(1, -1))[0]
     inv = np.array([1.0 / np.sum((z - c) ** 2) for c in kmeans.cluster_centers_])
     return inv / inv.sum()

@@ -185,6 +185,8 @@ def test_segmenter_is_a_scikit_learn_estimator(planted_200: GeneratedCustomers) 
         "random_state": 1,
         "sample_size": 4000,
         "n_threads": 1,
+        "min_segment_share": 0.02,
+        "n_bootstrap": 20,
     }
     assert clone(seg).get_params() == seg.get_params()
     with pytest.raises(NotFittedError):

@@ -8,8 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+import strawberry
+from strawberry.types.field import StrawberryField
+
+from graph_api.context import Info
 from graph_api.inputs import PARAMETER_FIELDS
-from graph_api.types import FieldError, InvalidInput, ModelNotTrained
+from graph_api.permissions import NotAuthorizedError
+from graph_api.types import FieldError, InvalidInput, ModelNotTrained, Unauthorized
 from segmentation_core.errors import InvalidParameterError, Problem
 
 MODEL_NOT_TRAINED = ModelNotTrained(
@@ -99,3 +104,21 @@ def invalid_dataset(problems: Iterable[Problem]) -> InvalidInput:
         message="The training dataset was rejected; the active model is unchanged.",
         errors=errors,
     )
+
+
+class UnauthorizedHandler(strawberry.ExceptionHandler[NotAuthorizedError, Unauthorized]):
+    """The permission's refusal as the ``Unauthorized`` member of the field's result union."""
+
+    def handle(self, exception: NotAuthorizedError, *, field: StrawberryField,
+               info: Info) -> Unauthorized:
+        return Unauthorized(
+            message=(
+                f"This server needs an API key for {info.field_name}: send "
+                "`Authorization: Bearer <key>`. Nothing was changed."
+            )
+        )
+
+
+#: Expected core exceptions mapped to the schema's typed results (Strawberry applies a handler
+#: only to fields whose result union has the handler's type).
+EXCEPTION_HANDLERS = (UnauthorizedHandler(),)

@@ -41,11 +41,6 @@ def customer_from_input(value: Mapping[str, Any]) -> CustomerInput:
     )
 
 
-def customers_from_input(values: list[Mapping[str, Any]]) -> list[CustomerInput]:
-    """CustomerInputs from graphql-core's coerced list value."""
-    return list(map(customer_from_input, values))
-
-
 # Strawberry's documented hook for building an input value (StrawberryObjectDefinition.from_input),
 # used where Strawberry converts arguments itself.
 CustomerInput.__strawberry_definition__.from_input = (  # type: ignore[attr-defined]

@@ -10,8 +10,8 @@ import strawberry
 
 from graph_api import errors
 from graph_api.context import Info
-from graph_api.execution import lean
-from graph_api.inputs import CustomerInput, TrainInput, customer_from_input, customers_from_input
+from graph_api.inputs import CustomerInput, TrainInput
+from graph_api.permissions import IsAuthorized
 from graph_api.types import (
     BatchPrediction,
     ModelInfo,
@@ -21,7 +21,6 @@ from graph_api.types import (
     TrainingInProgress,
     TrainResult,
     TrainSuccess,
-    Unauthorized,
 )
 from segmentation_core.errors import (
     DataValidationError,
@@ -40,7 +39,8 @@ class Mutation:
             "Train a model on the configured dataset and make it active. Needs "
             "`Authorization: Bearer <key>` when the server has an API key. Predictions keep "
             "using the previous model until the new one is stored."
-        )
+        ),
+        permission_classes=[IsAuthorized],
     )
     async def train(
         self,
@@ -51,12 +51,6 @@ class Mutation:
         ] = strawberry.UNSET,
     ) -> TrainResult:
         ctx = info.context
-        if not ctx.authorized:
-            return Unauthorized(
-                message=(
-                    "This server needs an API key for train: send `Authorization: Bearer <key>`."
-                )
-            )
         params = (input or TrainInput()).to_params()
         try:
             model = await ctx.service.train(params)
@@ -71,7 +65,6 @@ class Mutation:
     @strawberry.mutation(
         description="The segment of one customer, with every segment's probability."
     )
-    @lean(customer=customer_from_input)
     def predict(
         self,
         info: Info,
@@ -98,7 +91,6 @@ class Mutation:
             "is listed."
         )
     )
-    @lean(customers=customers_from_input)
     def predict_batch(
         self,
         info: Info,

@@ -1,4 +1,5 @@
-"""The GraphQL schema: composes Query and Mutation with the extensions and error handlers."""
+"""The GraphQL schema: composes Query, Mutation and Subscription with the extensions and the
+error handlers, nothing else."""
 
 from __future__ import annotations
 
@@ -6,7 +7,12 @@ from graph_api.errors import EXCEPTION_HANDLERS
 from graph_api.execution import EXTENSIONS, SegmentationSchema
 from graph_api.mutations import Mutation
 from graph_api.queries import Query
+from graph_api.subscriptions import Subscription
 
 schema = SegmentationSchema(
-    query=Query, mutation=Mutation, extensions=EXTENSIONS, exception_handlers=EXCEPTION_HANDLERS
+    query=Query,
+    mutation=Mutation,
+    subscription=Subscription,
+    extensions=EXTENSIONS,
+    exception_handlers=EXCEPTION_HANDLERS,
 )

@@ -165,9 +165,11 @@ def test_foreign_model_swapped_with_its_metadata_is_refused(
     other = ModelStore(tmp_path / "other-models", tmp_path / "other-secrets" / "key")
     foreign = _copy(model)
     other.save(foreign)
-    # the attacker renames the foreign version into our store and points ACTIVE at it
+    # the attacker copies the foreign version into our store and activates it in the registry
     shutil.copytree(other.root / foreign.info.version, store.root / foreign.info.version)
-    (store.root / "ACTIVE").write_text(foreign.info.version)
+    registry = json.loads((store.root / "registry.json").read_text())
+    registry["stack"].append(foreign.info.version)
+    (store.root / "registry.json").write_text(json.dumps(registry))
     with pytest.raises(ModelIntegrityError, match="signed with another key"):
         store.load_active()
     # or swaps the foreign files, signature included, into our version's folder

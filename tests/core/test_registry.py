@@ -7,10 +7,16 @@ import hashlib
 import hmac
 import json
 import logging
+import os
 import re
+import select
 import shutil
+import signal
+import subprocess
+import sys
 import threading
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -583,3 +589,283 @@ def _assert_consistent(store: ModelStore) -> None:
     assert set(state.stack) <= set(versions)
     assert state.active is not None and store.load_active().version == state.active
     assert (store.root / "ACTIVE").read_text().strip() == state.active
+
+
+def _assert_recoverable(store: ModelStore) -> None:
+    """What a kill -9 at any instant must leave: every listed version verifies (the listing
+    leaves none out), the active one loads, the stack and the ACTIVE copy name only stored
+    versions."""
+    versions = store.versions()
+    assert [r.info.version for r in store.records()] == versions[::-1]
+    state = store.registry_state()
+    assert set(state.stack) <= set(versions)
+    assert state.active is not None and store.load_active().version == state.active
+    assert (store.root / "ACTIVE").read_text().strip() in versions
+
+
+# -- kill -9 and concurrent processes ------------------------------------------------------------
+
+#: A process that forks one child per command and runs one registry operation in it; with a
+#: ``pause_at`` of N the child stops just before its N-th file-system step (fsync, replace,
+#: rename, unlink, rmdir), says so, and waits for the SIGKILL. Forking saves importing scikit-learn
+#: once per kill.
+_ZYGOTE = r"""
+import dataclasses, json, os, signal, sys
+from segmentation_core.model import SegmentationModel
+from segmentation_core.store import ModelStore
+from segmentation_core.training import new_version_id
+
+store = ModelStore(sys.argv[1], sys.argv[2])
+base = store.load_active()
+OPS = ("save", "activate", "rollback", "rename", "delete")
+
+
+def out(**message):
+    os.write(1, (json.dumps(message) + "\n").encode())
+
+
+def fresh():
+    info = dataclasses.replace(base.info, version=new_version_id())
+    return SegmentationModel(info, base.spec, base.pipeline)
+
+
+def arm(pause_at):
+    calls = [0]
+    for name in ("fsync", "replace", "rename", "unlink", "rmdir"):
+        def step(*args, _original=getattr(os, name), _name=name, **kwargs):
+            calls[0] += 1
+            if calls[0] == pause_at:
+                out(paused=_name)
+                while True:
+                    signal.pause()
+            return _original(*args, **kwargs)
+        setattr(os, name, step)
+
+
+def inactive():
+    active = store.active_version()
+    return [v for v in store.versions() if v != active]
+
+
+def run(op, seq, pause_at):
+    active = store.active_version()
+    started = {"pid": os.getpid(), "op": op}
+    if op == "save":
+        model = fresh()
+        started.update(target=model.version, before=active)
+        action = lambda: store.save(model)
+    elif op == "activate":
+        target = inactive()[seq % len(inactive())]
+        started.update(target=target, before=active)
+        action = lambda: store.activate(target)
+    elif op == "rollback":
+        store.activate(inactive()[seq % len(inactive())])
+        started.update(target=active, before=store.active_version())
+        action = store.rollback
+    elif op == "rename":
+        cluster = seq % base.info.k
+        name = f"name {seq}"
+        old = store.load(active).segment_names[cluster]
+        started.update(target=name, before=old, version=active, cluster=cluster)
+        action = lambda: store.rename_segment(active, cluster, name)
+    else:
+        target = store.save(fresh())
+        store.activate(active)  # the target stays in the stack, below the top
+        started.update(target=target, before=store.active_version())
+        action = lambda: store.delete(target)
+    out(**started)
+    if pause_at:
+        arm(pause_at)
+    action()
+    out(done=True)
+
+
+out(ready=True)
+for line in sys.stdin:
+    command = json.loads(line)
+    pid = os.fork()
+    if pid == 0:
+        try:
+            if command["op"] == "loop":
+                seq = command["seq"]
+                while True:
+                    run(OPS[seq * 7 % 5], seq, 0)
+                    seq += 1
+            run(command["op"], command["seq"], command["pause_at"])
+        except BaseException as exc:
+            out(error=repr(exc))
+        finally:
+            os._exit(0)
+    out(exit=os.waitpid(pid, 0)[1])
+"""
+
+
+class _Zygote:
+    """The forking helper process above, driven through its stdin and stdout."""
+
+    def __init__(self, store: ModelStore, repo_root: Path) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", _ZYGOTE, str(store.root), str(store.key_file)],
+            cwd=repo_root,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            env={**os.environ, "PYTHONPATH": str(repo_root), "OPENBLAS_NUM_THREADS": "1",
+                 "OMP_NUM_THREADS": "1"},
+        )
+        self.pending = b""
+        assert self.read() == {"ready": True}
+
+    def send(self, **command: object) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.write(json.dumps(command).encode() + b"\n")
+        self.process.stdin.flush()
+
+    def read(self) -> dict[str, Any]:
+        """The next message (one JSON line); unbuffered reads, so ``select`` sees every byte."""
+        assert self.process.stdout is not None
+        fd = self.process.stdout.fileno()
+        while b"\n" not in self.pending:
+            ready, _, _ = select.select([fd], [], [], 120)  # a bound, not a pace
+            assert ready, "the helper process said nothing for 120 s"
+            chunk = os.read(fd, 65536)
+            assert chunk, f"the helper process ended (exit code {self.process.wait()})"
+            self.pending += chunk
+        line, _, self.pending = self.pending.partition(b"\n")
+        message: dict[str, Any] = json.loads(line)
+        assert "error" not in message, message["error"]
+        return message
+
+    def kill(self, pid: int) -> None:
+        os.kill(pid, signal.SIGKILL)
+        message = self.read()
+        while "exit" not in message:  # what the child said before the kill reached it
+            message = self.read()
+        status = message["exit"]
+        assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL
+
+    def close(self) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.close()
+        assert self.process.wait() == 0
+
+
+def _assert_atomic(store: ModelStore, started: dict[str, Any], completed: bool) -> None:
+    """The interrupted operation either happened or did not; ``completed``: it happened."""
+    op, target, before = started["op"], started["target"], started["before"]
+    active = store.active_version()
+    if op in ("save", "activate", "rollback"):
+        assert active in ((target,) if completed else (before, target))
+    elif op == "rename":
+        name = store.load(started["version"]).segment_names[started["cluster"]]
+        assert name in ((target,) if completed else (before, target))
+    else:  # delete; that the stack names only stored versions _assert_recoverable checks
+        assert active == before
+        if completed:
+            assert target not in store.versions() + list(store.registry_state().stack)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("op", ["save", "activate", "rollback", "rename", "delete"])
+def test_kill_at_every_step_leaves_a_loadable_store(
+    store: ModelStore, model: SegmentationModel, repo_root: Path, op: str
+) -> None:
+    _save(store, model, 3)
+    zygote = _Zygote(store, repo_root)
+    generation = store.generation()
+    pause_at = 1
+    while True:
+        zygote.send(op=op, seq=pause_at, pause_at=pause_at)
+        started = zygote.read()
+        outcome = zygote.read()
+        if "paused" in outcome:
+            zygote.kill(started["pid"])
+        else:
+            assert outcome == {"done": True} and zygote.read() == {"exit": 0}
+        _assert_recoverable(store)
+        _assert_atomic(store, started, completed="paused" not in outcome)
+        assert store.generation() >= generation
+        generation = store.generation()
+        if "paused" not in outcome:
+            break
+        pause_at += 1
+    zygote.close()
+    assert pause_at > 4  # every operation takes several steps, and each was interrupted once
+    store.activate(store.versions()[0])  # the next write clears what the kills left
+    assert not list(store.root.glob(".tmp-*"))
+    _assert_consistent(store)
+
+
+@pytest.mark.slow
+def test_kill_at_arbitrary_instants_leaves_a_loadable_store(
+    store: ModelStore, model: SegmentationModel, repo_root: Path
+) -> None:
+    _save(store, model, 3)
+    zygote = _Zygote(store, repo_root)
+    for seq, operations in enumerate((1, 3, 6, 10, 15)):
+        zygote.send(op="loop", seq=seq)
+        done, pid = 0, 0
+        while done < operations:  # operations run back to back: the kill lands anywhere in one
+            message = zygote.read()
+            pid = message.get("pid", pid)
+            done += message.get("done", False)
+        zygote.kill(pid)
+        _assert_recoverable(store)
+    zygote.close()
+    store.activate(store.versions()[0])
+    assert not list(store.root.glob(".tmp-*"))
+    _assert_consistent(store)
+
+
+_WRITER = r"""
+import json, sys
+from segmentation_core.store import ModelStore
+store = ModelStore(sys.argv[1], sys.argv[2])
+worker, rounds, versions = int(sys.argv[3]), int(sys.argv[4]), json.loads(sys.argv[5])
+print("ready", flush=True)
+sys.stdin.readline()
+effective = activations = 0
+for i in range(rounds):
+    target = versions[(worker + i) % len(versions)]
+    if store.activate(target) != target:
+        effective += 1
+        activations += 1
+    store.rename_segment(versions[0], worker, f"process {worker} round {i}")
+    effective += 1
+print(json.dumps({"effective": effective, "activations": activations}), flush=True)
+"""
+
+
+@pytest.mark.slow
+def test_concurrent_writers_in_processes_lose_nothing(
+    store: ModelStore, model: SegmentationModel, repo_root: Path
+) -> None:
+    versions = _save(store, model, 3)
+    start_generation, start_stack = store.generation(), _stack(store)
+    rounds, workers = 10, 3
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-c", _WRITER, str(store.root), str(store.key_file), str(w),
+             str(rounds), json.dumps(versions)],
+            cwd=repo_root,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            env={**os.environ, "PYTHONPATH": str(repo_root)},
+        )
+        for w in range(workers)
+    ]
+    for p in processes:  # all imported and waiting: then they start together
+        assert p.stdout is not None and p.stdout.readline().strip() == b"ready"
+    for p in processes:
+        assert p.stdin is not None
+        p.stdin.write(b"go\n")
+        p.stdin.flush()
+    reports = []
+    for p in processes:
+        out, _ = p.communicate(timeout=240)
+        assert p.returncode == 0
+        reports.append(json.loads(out))
+    _assert_consistent(store)
+    assert store.generation() == start_generation + sum(r["effective"] for r in reports)
+    assert len(_stack(store)) == len(start_stack) + sum(r["activations"] for r in reports)
+    names = store.load(versions[0]).segment_names
+    assert names[:workers] == tuple(f"process {w} round {rounds - 1}" for w in range(workers))

@@ -149,6 +149,19 @@ def _name_key(name: str) -> str:
     return unicodedata.normalize("NFKC", name).casefold()
 
 
+#: Why a character is not printable, by its Unicode category.
+_UNPRINTABLE = {
+    "Cc": "a control character",
+    "Cf": "an invisible formatting character",
+    "Cs": "a surrogate",
+    "Co": "a private-use character",
+    "Cn": "an unassigned code point",
+    "Zl": "a line separator",
+    "Zp": "a paragraph separator",
+    "Zs": "a space other than the plain space",
+}
+
+
 def check_segment_name(name: str, taken: Iterable[str] = ()) -> str:
     """``name`` trimmed, if it is a valid segment name that none of ``taken`` already uses.
 
@@ -167,10 +180,11 @@ def check_segment_name(name: str, taken: Iterable[str] = ()) -> str:
         )
     for position, char in enumerate(clean):
         if not char.isprintable():
+            kind = _UNPRINTABLE.get(unicodedata.category(char), "not printable")
             raise InvalidParameterError(
                 "name",
                 f"a segment name can only hold printable characters; character {position + 1} "
-                f"is U+{ord(char):04X} ({unicodedata.name(char, 'a control character')})",
+                f"is U+{ord(char):04X} ({kind})",
             )
     key = _name_key(clean)
     for other in taken:

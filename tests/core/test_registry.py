@@ -312,10 +312,12 @@ def test_renaming_to_the_own_name_is_fine(store: ModelStore, model: Segmentation
         ("   \t ", "cannot be empty"),
         ("x" * (MAX_NAME_LENGTH + 1), "at most 60 characters; this one has 61"),
         ("y" * 200, "this one has 200"),
-        ("Big\x00Spenders", "printable characters; character 4 is U+0000"),
+        ("Big\x00Spenders", "printable characters; character 4 is U+0000 (a control character)"),
         ("Big\nSpenders", "character 4 is U+000A"),
         ("Big\tSpenders", "U+0009"),
-        ("Big\u200bSpenders", "U+200B"),
+        ("Big\u200bSpenders", "U+200B (an invisible formatting character)"),
+        ("Big\u00a0Spenders", "U+00A0 (a space other than the plain space)"),
+        ("Big\u2028Spenders", "U+2028 (a line separator)"),
         ("Big\x1b[31mSpenders", "U+001B"),
     ],
 )
@@ -801,8 +803,8 @@ def test_kill_at_arbitrary_instants_leaves_a_loadable_store(
 ) -> None:
     _save(store, model, 3)
     zygote = _Zygote(store, repo_root)
-    for seq, operations in enumerate((1, 3, 6, 10, 15)):
-        zygote.send(op="loop", seq=seq)
+    for run, operations in enumerate((1, 3, 6, 10, 15)):
+        zygote.send(op="loop", seq=1000 * run)  # seq numbers (and so names) differ per run
         done, pid = 0, 0
         while done < operations:  # operations run back to back: the kill lands anywhere in one
             message = zygote.read()

@@ -12,8 +12,6 @@ ends (a client that disconnects included).
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import os
 import tempfile
@@ -22,7 +20,7 @@ from pathlib import Path
 
 import anyio
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import FileResponse, PlainTextResponse, Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
@@ -50,7 +48,28 @@ class Endpoint:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)
         response = await self.handler(request)
-        await response(scope, receive, send)
+        try:
+            await response(scope, receive, send)
+        except ClientDisconnect:
+            logger.debug("The client left during %s %s", scope["method"], scope["path"])
+
+
+class ClosingStreamingResponse(StreamingResponse):
+    """A StreamingResponse that closes its iterator however the answer ends.
+
+    Starlette stops iterating when the client disconnects but leaves the async generator
+    suspended until the garbage collector finalises it; closing it here runs its clean-up
+    (the spool's removal) at once.
+    """
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            close = getattr(self.body_iterator, "aclose", None)
+            if close is not None:
+                with anyio.CancelScope(shield=True):
+                    await close()
 
 
 async def spool(request: Request, folder: Path) -> Path:
@@ -76,27 +95,28 @@ async def spool(request: Request, folder: Path) -> Path:
 
 
 async def in_thread(iterator: Iterator[bytes], cleanup: Callable[[], None]) -> AsyncIterator[bytes]:
-    """The iterator's items, each produced in a worker thread while the previous one is sent.
+    """The iterator's items, each produced in a worker thread (the core's scoring reads ahead
+    with its own threads meanwhile).
 
-    ``cleanup`` runs (shielded from cancellation) when the stream ends for any reason.
+    When the stream ends for any reason (done, an error, the client gone), the iterator is
+    closed and ``cleanup`` runs, in a thread, shielded from cancellation. A cancellation while a
+    step runs waits for that step, so the iterator is never used by two threads at once.
     """
-    pending: asyncio.Future[bytes | None] | None = None
-    try:
-        pending = asyncio.ensure_future(run_in_threadpool(next, iterator, None))
-        while (chunk := await pending) is not None:
-            pending = asyncio.ensure_future(run_in_threadpool(next, iterator, None))
-            yield chunk
-        pending = None
-    finally:
-        with anyio.CancelScope(shield=True):
-            if pending is not None:  # the client left: let the running step finish first
-                with contextlib.suppress(Exception):
-                    await pending
+
+    def finish() -> None:
+        try:
             close = getattr(iterator, "close", None)
             if close is not None:
-                with contextlib.suppress(Exception):
-                    await run_in_threadpool(close)
-            await run_in_threadpool(cleanup)
+                close()
+        finally:
+            cleanup()
+
+    try:
+        while (chunk := await run_in_threadpool(next, iterator, None)) is not None:
+            yield chunk
+    finally:
+        with anyio.CancelScope(shield=True):
+            await run_in_threadpool(finish)
 
 
 def _text(status: int, message: str) -> PlainTextResponse:
@@ -131,7 +151,7 @@ def score_endpoint(get_service: Callable[[], Awaitable[ModelService]],
         def remove_spool() -> None:
             path.unlink(missing_ok=True)
 
-        return StreamingResponse(
+        return ClosingStreamingResponse(
             in_thread(job.chunks(), remove_spool),
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": 'attachment; filename="scored.csv"',

@@ -190,6 +190,37 @@ class Server:
         assert r.status_code == 200, r.text
         return r.json()
 
+    @property
+    def port(self) -> int:
+        return int(self.url.rsplit(":", 1)[1])
+
+    def healthy(self) -> bool:
+        """Whether the server still answers a GraphQL query."""
+        body = self.gql("{ health { status } }")
+        return body == {"data": {"health": {"status": "ok"}}}
+
+    def deleted_open_files(self) -> list[str]:
+        """Files the server process holds open that were deleted (e.g. spooled uploads)."""
+        found = []
+        for fd in Path(f"/proc/{self.process.pid}/fd").iterdir():
+            try:
+                target = os.readlink(fd)
+            except OSError:
+                continue
+            if target.endswith("(deleted)") and not target.startswith("/memfd:"):
+                found.append(target)
+        return found
+
+    def wait_for_no_deleted_open_files(self, timeout: float = 10) -> None:
+        """Wait until the process holds no deleted file open (uploads closed after a request)."""
+        deadline = time.monotonic() + timeout
+        while (held := self.deleted_open_files()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert held == [], held
+
+    def log_text(self) -> str:
+        return self.log.read_text(errors="replace")
+
     def stop(self) -> None:
         if self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGTERM)
@@ -242,3 +273,11 @@ def server_factory(tmp_path: Path) -> Iterator[Callable[..., Server]]:
     yield factory
     for server in started:
         server.stop()
+
+
+def tree(folder: Path) -> dict[str, int]:
+    """Every file under ``folder`` (relative path -> size), to prove nothing was left behind."""
+    if not folder.exists():
+        return {}
+    return {str(p.relative_to(folder)): p.stat().st_size for p in sorted(folder.rglob("*"))
+            if p.is_file()}

@@ -16,6 +16,7 @@ SCRIPTS = (
     "core_prediction.py",
     "core_threads.py",
     "api_throughput.py",
+    "api_v2.py",
     "web_dashboard.py",
 )
 

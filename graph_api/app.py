@@ -56,17 +56,40 @@ SWEEP_SECONDS = 300.0
 
 
 class ServiceHolder:
-    """Creates the services once, at start-up or on the first request, whichever is first."""
+    """Creates the services once, at start-up or on the first request, whichever is first.
 
-    def __init__(self, settings: ApiSettings, core_settings: CoreSettings) -> None:
+    The core's settings are read then too (not at import), so an app built at import time (the
+    module's ``app``, which Reflex mounts) follows the environment its server starts with.
+    """
+
+    def __init__(self, settings: ApiSettings, core_settings: CoreSettings | None) -> None:
         self.settings = settings
-        self.core_settings = core_settings
-        self.exports = ExportStore(
-            settings.exports_dir or core_settings.models_dir.parent / "exports",
-            ttl_seconds=settings.export_ttl_seconds,
-        )
+        self._core_settings = core_settings
+        self._exports: ExportStore | None = None
         self._service: ModelService | None = None
         self._lock = asyncio.Lock()
+
+    @property
+    def core_settings(self) -> CoreSettings:
+        """The core's settings (read from the environment on first use unless given)."""
+        if self._core_settings is None:
+            self._core_settings = get_settings()
+        return self._core_settings
+
+    @property
+    def upload_limit(self) -> int:
+        """SEGMENTATION_MAX_UPLOAD_BYTES: the largest upload or POST /score body."""
+        return self.core_settings.max_upload_bytes
+
+    @property
+    def exports(self) -> ExportStore:
+        """The exports folder (SEGMENTATION_EXPORTS_DIR, default ``exports/`` beside the store)."""
+        if self._exports is None:
+            self._exports = ExportStore(
+                self.settings.exports_dir or self.core_settings.models_dir.parent / "exports",
+                ttl_seconds=self.settings.export_ttl_seconds,
+            )
+        return self._exports
 
     @property
     def ready(self) -> bool:
@@ -356,10 +379,10 @@ async def _send(send: Send, status: int, body: bytes, media_type: bytes) -> None
 
 def create_app(settings: ApiSettings | None = None,
                core_settings: CoreSettings | None = None) -> Starlette:
-    """Build the API app. Settings default to the environment (read now, at creation)."""
+    """Build the API app. The API's settings default to the environment read now; the core's
+    (stores, upload limit) are read when the services start."""
     settings = settings or get_api_settings()
-    core = core_settings or get_settings()
-    holder = ServiceHolder(settings, core)
+    holder = ServiceHolder(settings, core_settings)
     page = load_page(settings.graphiql_assets_dir)
     bind_check = BindCheck(settings.api_key, settings.allow_insecure_bind)
 
@@ -395,10 +418,11 @@ def create_app(settings: ApiSettings | None = None,
     # Each route gets the body limit that fits it: JSON operations the small one, uploads and
     # bulk scoring the upload limit; multipart requests pass the CSRF guard before any of it.
     graphql_http = MultipartCsrfGuard(
-        BodySizeLimit(view, settings.max_body_bytes, multipart_max_bytes=core.max_upload_bytes)
+        BodySizeLimit(view, settings.max_body_bytes,
+                      multipart_max_bytes=lambda: holder.upload_limit)
     )
     score = BodySizeLimit(
-        score_endpoint(holder.get, lambda: holder.spool_dir), core.max_upload_bytes,
+        score_endpoint(holder.get, lambda: holder.spool_dir), lambda: holder.upload_limit,
         setting="SEGMENTATION_MAX_UPLOAD_BYTES",
     )
     routes = [

@@ -6,6 +6,7 @@ import asyncio
 import logging
 import os
 import signal
+from collections.abc import Callable
 
 from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -32,9 +33,17 @@ def is_multipart(scope: Scope) -> bool:
     return content_type.split(b";", 1)[0].strip().lower() == b"multipart/form-data"
 
 
+#: A byte limit, or a function giving it (read per request, e.g. from lazily read settings).
+Limit = int | Callable[[], int]
+
+
+def _value(limit: Limit) -> int:
+    return limit() if callable(limit) else limit
+
+
 class BodySizeLimit:
     """Answer 413 to bodies over the limit: ``max_bytes``, or ``multipart_max_bytes`` for a
-    ``multipart/form-data`` body (uploads) when given.
+    ``multipart/form-data`` body (uploads) when given (each an int or a function giving one).
 
     A declared Content-Length over the limit is refused before a byte of the body is read; a
     chunked body is counted as it streams and refused as soon as it passes the limit, so a
@@ -43,7 +52,8 @@ class BodySizeLimit:
     own clean-up first.
     """
 
-    def __init__(self, app: ASGIApp, max_bytes: int, multipart_max_bytes: int | None = None,
+    def __init__(self, app: ASGIApp, max_bytes: Limit,
+                 multipart_max_bytes: Limit | None = None,
                  setting: str = "SEGMENTATION_MAX_BODY_BYTES") -> None:
         self.app = app
         self.max_bytes = max_bytes
@@ -54,9 +64,9 @@ class BodySizeLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit, setting = self.max_bytes, self.setting
+        limit, setting = _value(self.max_bytes), self.setting
         if self.multipart_max_bytes is not None and is_multipart(scope):
-            limit, setting = self.multipart_max_bytes, "SEGMENTATION_MAX_UPLOAD_BYTES"
+            limit, setting = _value(self.multipart_max_bytes), "SEGMENTATION_MAX_UPLOAD_BYTES"
         declared = _header(scope, b"content-length")
         if declared is not None:
             try:

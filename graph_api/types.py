@@ -422,6 +422,22 @@ class BatchPrediction:
     def count(self) -> int:
         return len(self.batch)
 
+    @strawberry.field(
+        description="Each row's segment id, in input order (the same as predictions[i]."
+        "clusterId; a flat list is much cheaper to answer for large batches)."
+    )
+    def cluster_ids(self) -> list[int]:
+        return self.batch.cluster_ids.tolist()  # type: ignore[no-any-return]
+
+    @strawberry.field(description="Each row's segment name, in input order.")
+    def segment_names(self) -> list[str]:
+        names = self.batch.segment_names
+        return [names[i] for i in self.batch.cluster_ids.tolist()]
+
+    @strawberry.field(description="Each row's confidence (0..1), in input order.")
+    def confidences(self) -> list[float]:
+        return self.batch.confidence.tolist()  # type: ignore[no-any-return]
+
     @strawberry.field(description="One prediction per input customer, same order as the input.")
     def predictions(self) -> list[Prediction]:
         batch = self.batch

@@ -1,0 +1,368 @@
+"""Column roles and summaries of a dataset, by the contract's rules (``ColumnRole``).
+
+Roles, in this order:
+
+1. IDENTIFIER: a text column with a distinct value on every row, or an integer column with a
+   distinct value on every row whose name's last word is ``id`` (``id``, ``customer_id``,
+   ``CustomerID``, ``user id``). "A distinct value on every row" means no missing cell and as
+   many distinct values as rows.
+2. NUMERIC: any other column whose cells are all numbers or missing (read by
+   :func:`segmentation_core.numeric.read_column`, the same rule as ``to_numeric``), with at
+   least one number; a column with no value at all is IGNORED.
+3. CATEGORICAL: a text column (some non-missing cell is not a number) with at most
+   :data:`MAX_CATEGORIES` distinct values.
+4. IGNORED: other text, dates (typed date/time columns of a Parquet file, and text columns whose
+   every value reads as a date, such as ``2024-03-01`` or ``01/03/2024 10:15``), and columns
+   of other types.
+
+Text is compared trimmed. Booleans of a Parquet file are text ``true``/``false`` (so
+CATEGORICAL), never identifiers. Summaries are computed from the arrays the roles needed, so a
+column is read once.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from segmentation_core.enums import ColumnRole, Transform
+from segmentation_core.features import column_words
+from segmentation_core.numeric import (
+    NumericColumn,
+    is_number_type,
+    is_text_type,
+    read_column,
+    to_numeric,
+    trimmed_cells,
+)
+from segmentation_core.results import ColumnSummary, ValueCount
+
+#: Most distinct values a CATEGORICAL column may have.
+MAX_CATEGORIES = 50
+#: Values ``top_values`` lists, most frequent first.
+TOP_VALUES = 10
+#: Equal-width bins of a NUMERIC column's histogram, from its min to its max.
+HISTOGRAM_BINS = 12
+#: A LOG transform is suggested above this skewness (for columns with min >= 0).
+SKEWED = 1.0
+#: A whole cell that is a date, with an optional time: ISO ``2024-03-01``, ``2024/03/01``,
+#: ``01/03/2024``, ``1.3.24``, ``2024-03-01T10:15:00Z``, ``01/03/2024 10:15 PM``. RE2 syntax.
+DATE_PATTERN = (
+    r"^(\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4})"
+    r"([T ]\d{1,2}:\d{2}(:\d{2}([.,]\d+)?)?\s*([AaPp][Mm])?\s*(Z|[+-]\d{2}:?\d{2})?)?$"
+)
+#: Values of a text column checked for dates before all of them are.
+_DATE_PROBE = 200
+#: First cells of a text column looked at to tell text from numbers.
+_HEAD_CELLS = 1024
+
+
+def summarise(table: pa.Table, *, workers: int = 2) -> tuple[ColumnSummary, ...]:
+    """Every column's role and summary, in table order; ``workers`` columns at a time (numpy
+    and pyarrow release the GIL for the heavy work)."""
+    names = table.column_names
+
+    def one(i: int) -> ColumnSummary:
+        return summarise_column(names[i], table.column(i))
+
+    if workers <= 1 or len(names) <= 1:
+        return tuple(one(i) for i in range(len(names)))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="summarise") as pool:
+        return tuple(pool.map(one, range(len(names))))
+
+
+def summarise_column(name: str, column: pa.Array | pa.ChunkedArray) -> ColumnSummary:
+    """One column's role and summary (see the module's rules)."""
+    data_type = column.type.value_type if pa.types.is_dictionary(column.type) else column.type
+    if is_text_type(data_type):
+        if not _text_at_head(column):
+            reading = read_column(column)
+            if isinstance(reading, NumericColumn):
+                return _numbers_summary(name, reading)
+        return _text_summary(name, column, identifiers=True)
+    if is_number_type(data_type):
+        numbers = to_numeric(column)
+        if numbers.all_numbers:
+            return _numbers_summary(name, numbers)
+        return _ignored(name, column)  # infinities: not numbers, not text
+    if pa.types.is_boolean(data_type):
+        return _text_summary(name, pc.cast(column, pa.string()), identifiers=False)
+    return _ignored(name, column)
+
+
+def is_identifier_name(name: str) -> bool:
+    """Whether a column's name ends with the word ``id`` (any case)."""
+    words = column_words(name)
+    return bool(words) and words[-1].lower() == "id"
+
+
+def _decoded(column: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+    if pa.types.is_dictionary(column.type):
+        return column.cast(column.type.value_type)
+    return column
+
+
+def _text_at_head(column: pa.Array | pa.ChunkedArray) -> bool:
+    """Whether one of the first cells is neither missing nor a finite number: the column is
+    text for sure, and is summarised without reading it as numbers."""
+    head = _decoded(column.slice(0, _HEAD_CELLS))
+    if isinstance(head, pa.ChunkedArray):
+        head = head.combine_chunks()
+    candidates, missing = trimmed_cells(head)
+    try:
+        values = np.asarray(
+            pc.cast(candidates, pa.float64()).to_numpy(zero_copy_only=False), dtype=np.float64
+        )
+    except pa.ArrowInvalid:
+        return True
+    return not bool(np.isfinite(values[~missing]).all())
+
+
+def _ignored(name: str, column: pa.Array | pa.ChunkedArray) -> ColumnSummary:
+    """A column of another type (dates, binary, nested...): IGNORED, with its counts."""
+    try:
+        distinct = int(pc.count_distinct(column, mode="only_valid").as_py())
+    except (pa.ArrowNotImplementedError, pa.ArrowInvalid, pa.ArrowTypeError):
+        distinct = len({repr(v) for v in column.to_pylist() if v is not None})
+    return ColumnSummary(
+        name=name, role=ColumnRole.IGNORED, missing=int(column.null_count), distinct=distinct
+    )
+
+
+def _text_summary(
+    name: str, column: pa.Array | pa.ChunkedArray, *, identifiers: bool
+) -> ColumnSummary:
+    """A column that is not all numbers, from one count of its distinct cells: each distinct
+    cell is trimmed and checked for a missing marker once, not once per row."""
+    n = len(column)
+    counts = pc.value_counts(_decoded(column))
+    raw = counts.field("values")
+    tallies = np.asarray(counts.field("counts").to_numpy(zero_copy_only=False), dtype=np.int64)
+    trimmed, missing = trimmed_cells(raw)
+    n_missing = int(tallies[missing].sum())
+    keep = ~missing
+    values = trimmed.filter(pa.array(keep))
+    tallies = tallies[keep]
+    if not pc.all(pc.equal(values, raw.filter(pa.array(keep)))).as_py():
+        # cells that differ only by surrounding spaces are one value
+        merged = (
+            pa.table({"value": values, "count": tallies})
+            .group_by("value")
+            .aggregate([("count", "sum")])
+        )
+        values = merged.column("value").combine_chunks()
+        tallies = np.asarray(merged.column("count_sum").to_numpy(), dtype=np.int64)
+    distinct = len(values)
+    unique_rows = identifiers and n_missing == 0 and distinct == n
+    if distinct == 0 or (distinct > MAX_CATEGORIES and not unique_rows):
+        role = ColumnRole.IGNORED  # no value at all, or free text
+    elif _all_dates(values):
+        role = ColumnRole.IGNORED
+    elif unique_rows:
+        role = ColumnRole.IDENTIFIER
+    else:
+        role = ColumnRole.CATEGORICAL
+    top: tuple[ValueCount, ...] = ()
+    if role is ColumnRole.CATEGORICAL:
+        ranked = sorted(
+            zip(values.to_pylist(), tallies.tolist(), strict=True),
+            key=lambda vc: (-vc[1], vc[0]),
+        )
+        top = tuple(ValueCount(value=str(v), count=int(c)) for v, c in ranked[:TOP_VALUES])
+    return ColumnSummary(name=name, role=role, missing=n_missing, distinct=distinct, top_values=top)
+
+
+def _all_dates(values: pa.Array) -> bool:
+    """Whether every one of these distinct values reads as a date (a few are tried first)."""
+    if len(values) == 0:
+        return False
+    probe = values.slice(0, _DATE_PROBE)
+    if not pc.all(pc.match_substring_regex(probe, DATE_PATTERN)).as_py():
+        return False
+    return bool(pc.all(pc.match_substring_regex(values, DATE_PATTERN)).as_py())
+
+
+def _numbers_summary(name: str, numbers: NumericColumn) -> ColumnSummary:
+    n = len(numbers.values)
+    missing = int(np.count_nonzero(numbers.missing))
+    usable = numbers.values[~numbers.missing] if missing else numbers.values
+    if len(usable) == 0:
+        return ColumnSummary(name=name, role=ColumnRole.IGNORED, missing=missing, distinct=0)
+    integer = bool(np.all(usable == np.floor(usable)))
+    lo, hi = float(usable.min()), float(usable.max())
+    if integer and missing == 0 and is_identifier_name(name) and _strictly_monotonic(usable):
+        # ids in file order: distinct on every row without counting them
+        return ColumnSummary(
+            name=name, role=ColumnRole.IDENTIFIER, missing=0, distinct=n, integer=True
+        )
+    stats: _Sampled
+    if integer and hi - lo < _TALLY_SPAN_PER_ROW * len(usable) + _TALLY_SPAN:
+        # whole numbers in a narrow range (ages, scores, counts, sequential ids): tally each
+        # value once, then every statistic comes from the tallies
+        stats = _Tallied(usable, lo, hi)
+    else:
+        stats = _Sampled(usable, lo, hi)
+    distinct = stats.distinct()
+    if integer and missing == 0 and distinct == n and is_identifier_name(name):
+        return ColumnSummary(
+            name=name, role=ColumnRole.IDENTIFIER, missing=0, distinct=distinct, integer=True
+        )
+    skewness = stats.skewness()
+    return ColumnSummary(
+        name=name,
+        role=ColumnRole.NUMERIC,
+        missing=missing,
+        distinct=distinct,
+        min=lo,
+        max=hi,
+        mean=stats.mean,
+        median=stats.median(),
+        std=stats.std(),
+        skewness=skewness,
+        suggested_transform=suggest_transform(lo, skewness),
+        histogram=stats.histogram(),
+        integer=integer,
+    )
+
+
+#: Whole-number columns whose range is narrower than this many times their count (plus
+#: :data:`_TALLY_SPAN`) are summarised from per-value tallies.
+_TALLY_SPAN_PER_ROW = 4
+_TALLY_SPAN = 1024
+
+
+def _strictly_monotonic(values: npt.NDArray[np.float64]) -> bool:
+    """Whether the values strictly increase or strictly decrease (so all are distinct)."""
+    if len(values) < 2:
+        return True
+    if values[1] > values[0]:
+        return bool(np.all(values[1:] > values[:-1]))
+    if values[1] < values[0]:
+        return bool(np.all(values[1:] < values[:-1]))
+    return False
+
+
+class _Sampled:
+    """Statistics of a column's values (no NaN, at least one value), computed from them."""
+
+    def __init__(self, values: npt.NDArray[np.float64], lo: float, hi: float) -> None:
+        self.values = values
+        self.lo, self.hi = lo, hi
+        self.count = len(values)
+        self.mean = float(values.mean())
+
+    def distinct(self) -> int:
+        if _strictly_monotonic(self.values):
+            return self.count
+        return int(pc.count_distinct(pa.array(self.values + 0.0)).as_py())  # -0.0 is 0.0
+
+    def median(self) -> float:
+        return float(np.median(self.values))
+
+    def _moments(self) -> tuple[float, float]:
+        deviations = self.values - self.mean
+        squared = deviations * deviations
+        return float(squared.sum()) / self.count, float(np.dot(squared, deviations)) / self.count
+
+    def std(self) -> float | None:
+        return float(self.values.std(ddof=1)) if self.count >= 2 else None
+
+    def skewness(self) -> float | None:
+        if self.count < 3 or self.lo == self.hi:
+            return None
+        return _adjusted_skew(*self._moments(), self.count)
+
+    def histogram(self) -> tuple[int, ...]:
+        return histogram(self.values, self.lo, self.hi)
+
+
+class _Tallied(_Sampled):
+    """The same statistics from per-value tallies of whole numbers in a narrow range."""
+
+    def __init__(self, values: npt.NDArray[np.float64], lo: float, hi: float) -> None:
+        self.lo, self.hi = lo, hi
+        self.count = len(values)
+        tallies = np.bincount((values - lo).astype(np.int64))
+        offsets = np.flatnonzero(tallies)
+        self.points = lo + offsets.astype(np.float64)  # the distinct values, ascending
+        self.weights = tallies[offsets].astype(np.float64)
+        self.mean = float(np.dot(self.points, self.weights)) / self.count
+
+    def distinct(self) -> int:
+        return len(self.points)
+
+    def median(self) -> float:
+        cumulative = np.cumsum(self.weights)
+        low = self.points[np.searchsorted(cumulative, (self.count - 1) // 2, side="right")]
+        high = self.points[np.searchsorted(cumulative, self.count // 2, side="right")]
+        return (float(low) + float(high)) / 2
+
+    def _moments(self) -> tuple[float, float]:
+        deviations = self.points - self.mean
+        squared = deviations * deviations
+        m2 = float(np.dot(squared, self.weights)) / self.count
+        m3 = float(np.dot(squared * deviations, self.weights)) / self.count
+        return m2, m3
+
+    def std(self) -> float | None:
+        if self.count < 2:
+            return None
+        return math.sqrt(self._moments()[0] * self.count / (self.count - 1))
+
+    def histogram(self) -> tuple[int, ...]:
+        return histogram(self.points, self.lo, self.hi, self.weights)
+
+
+def _adjusted_skew(m2: float, m3: float, n: int) -> float | None:
+    """The adjusted Fisher-Pearson coefficient from the central moments m2 and m3."""
+    if m2 <= 0.0:
+        return None
+    result = m3 / m2**1.5 * math.sqrt(n * (n - 1)) / (n - 2)
+    return result if math.isfinite(result) else None
+
+
+def skew(values: npt.NDArray[np.float64]) -> float | None:
+    """The adjusted Fisher-Pearson skewness of values without NaN (what pandas
+    ``Series.skew()`` computes); None with fewer than 3 values or no spread."""
+    if len(values) < 3:
+        return None
+    stats = _Sampled(values, float(values.min()), float(values.max()))
+    return stats.skewness()
+
+
+def suggest_transform(minimum: float, skewness: float | None) -> Transform:
+    """LOG for a non-negative column skewed above :data:`SKEWED`, else NONE."""
+    if minimum >= 0 and skewness is not None and skewness > SKEWED:
+        return Transform.LOG
+    return Transform.NONE
+
+
+def histogram(
+    values: npt.NDArray[np.float64],
+    lo: float,
+    hi: float,
+    weights: npt.NDArray[np.float64] | None = None,
+) -> tuple[int, ...]:
+    """Counts in :data:`HISTOGRAM_BINS` equal-width bins from ``lo`` to ``hi``: value v falls
+    in bin floor((v - lo) / width), ``hi`` in the last one; every value in the first bin when
+    ``lo == hi``. ``weights`` counts each value that many times."""
+    if len(values) == 0:
+        return ()
+    if lo == hi:
+        total = len(values) if weights is None else int(weights.sum())
+        return (total,) + (0,) * (HISTOGRAM_BINS - 1)
+    scale = HISTOGRAM_BINS / (hi - lo)
+    bins = np.minimum(((values - lo) * scale).astype(np.int64), HISTOGRAM_BINS - 1)
+    counts = np.bincount(bins, weights=weights, minlength=HISTOGRAM_BINS)
+    return tuple(int(round(c)) for c in counts)
+
+
+def numeric_columns(summaries: Iterable[ColumnSummary]) -> list[str]:
+    """The names of the NUMERIC columns, in order."""
+    return [s.name for s in summaries if s.role is ColumnRole.NUMERIC]

@@ -66,6 +66,7 @@ from segmentation_core.table_io import (
     CsvFormat,
     binary_data_problem,
     is_parquet,
+    quote_count,
     read_csv_text,
     read_head,
     read_parquet,
@@ -170,24 +171,26 @@ class _Digest:
     sha256: str
     size: int
     first_nul: int | None
+    quotes: int  # how many '"' bytes
 
 
 def _digest_chunks(
     chunks: Iterator[bytes], max_bytes: int, sink: Callable[[bytes], object] | None = None
 ) -> _Digest:
     digest = hashlib.sha256()
-    size = 0
+    size = quotes = 0
     first_nul: int | None = None
     for chunk in chunks:
         size += len(chunk)
         if size > max_bytes:
             raise _too_large(max_bytes)
         digest.update(chunk)
+        quotes += quote_count(chunk)
         if first_nul is None and (at := chunk.find(b"\x00")) >= 0:
             first_nul = size - len(chunk) + at
         if sink is not None:
             sink(chunk)
-    return _Digest(digest.hexdigest(), size, first_nul)
+    return _Digest(digest.hexdigest(), size, first_nul, quotes)
 
 
 def _file_chunks(path: Path) -> Iterator[bytes]:
@@ -456,7 +459,7 @@ class DatasetStore:
             fmt = sniff_csv(head, complete=complete)
             if digest.first_nul is not None:
                 raise DataValidationError([binary_data_problem(path, digest.first_nul)])
-            table = read_csv_text(path, fmt, self.max_rows)
+            table = read_csv_text(path, fmt, self.max_rows, quotes=digest.quotes)
         if table.num_rows < MIN_ROWS:
             check_usable((), table.num_rows)
         data_path = folder / DATA_FILE

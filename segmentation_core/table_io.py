@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
@@ -29,6 +30,7 @@ SNIFF_BYTES = 64 * 1024
 DELIMITERS = (",", ";", "\t")
 PARQUET_MAGIC = b"PAR1"
 _BOM = b"\xef\xbb\xbf"
+_QUOTE = ord('"')
 #: Bytes a CSV reader block holds. A row longer than a block is read again with one block as
 #: large as the file.
 CSV_BLOCK_BYTES = 1 << 20
@@ -289,14 +291,28 @@ def _read_csv_blocks(
         return pa.Table.from_batches(batches, schema=reader.schema)
 
 
-def read_csv_text(path: Path, fmt: CsvFormat, max_rows: int = DEFAULT_MAX_ROWS) -> pa.Table:
+def read_csv_text(
+    path: Path,
+    fmt: CsvFormat,
+    max_rows: int = DEFAULT_MAX_ROWS,
+    *,
+    quotes: int | None = None,
+) -> pa.Table:
     """Every cell of a CSV file as text (see :func:`csv_options`), columns named by the header
     (trimmed), in file order.
 
-    Raises DataValidationError naming the line for a row with too few or too many fields (and
-    for a quoted value that is never closed) or for bytes that are not UTF-8, and
-    TooLargeError as soon as the file holds more than ``max_rows`` rows.
+    Raises DataValidationError naming the line for a row with too few or too many fields, for
+    a quoted value that is never closed (which would swallow the rest of the file into one
+    cell) or for bytes that are not UTF-8, and TooLargeError as soon as the file holds more
+    than ``max_rows`` rows. ``quotes``: the number of ``"`` in the file when the caller
+    counted them already (else they are counted here, a quick pass).
     """
+    if quotes is None:
+        quotes = count_quotes(path)
+    if quotes % 2:  # an odd number of quotes: maybe one is never closed
+        unclosed = locate_unclosed_quote(path, fmt)
+        if unclosed is not None:
+            raise DataValidationError([unclosed])
     ragged: list[pcsv.InvalidRow] = []
 
     def stop_at_ragged_row(row: pcsv.InvalidRow) -> str:
@@ -393,6 +409,46 @@ def locate_ragged_row(path: Path, fmt: CsvFormat) -> Problem | None:
                     f" (a value holding {_delimiter_name(fmt.delimiter)} must be in double quotes)"
                 )
             return Problem(None, reason, line=start)
+    return None
+
+
+def count_quotes(path: Path) -> int:
+    """How many ``"`` the file holds (a chunked pass)."""
+    with open(path, "rb") as fh:
+        return sum(quote_count(chunk) for chunk in iter(lambda: fh.read(SCAN_BYTES), b""))
+
+
+def quote_count(chunk: bytes) -> int:
+    """How many ``"`` a chunk of bytes holds."""
+    return int(np.count_nonzero(np.frombuffer(chunk, dtype=np.uint8) == _QUOTE))
+
+
+def locate_unclosed_quote(path: Path, fmt: CsvFormat) -> Problem | None:
+    """The line of a quoted value still open at the end of the file, or None.
+
+    A quote inside an unquoted value (``5" screen``) is kept as text, by pyarrow too, so an odd
+    number of quotes alone proves nothing; Python's csv module in strict mode tells."""
+    with (
+        open(path, encoding="utf-8-sig", errors="replace", newline="") as fh,
+        _large_csv_fields(),
+    ):
+        reader = csv.reader(
+            fh, delimiter=fmt.delimiter, quotechar='"', doublequote=True, strict=True
+        )
+        previous = 0
+        try:
+            for _ in reader:
+                previous = reader.line_num
+        except csv.Error as exc:
+            if "unexpected end of data" not in str(exc):
+                return None  # loose quoting pyarrow accepts: not our concern here
+            line = previous + 1
+            return Problem(
+                None,
+                f'line {line} opens a quoted value that is never closed: a " is missing, so '
+                "the rest of the file would be read as one cell",
+                line=line,
+            )
     return None
 
 

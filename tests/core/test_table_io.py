@@ -105,9 +105,7 @@ def test_sniff_refuses_more_than_500_columns_as_too_large() -> None:
 
 
 def test_every_cell_is_kept_as_the_text_that_was_read(tmp_path: Path) -> None:
-    data = (
-        b' id ,name,amount\n1," Smith, John ",  12.5 \n2,,NA\n3,"two\nlines ""quoted""",-\n'
-    )
+    data = b' id ,name,amount\n1," Smith, John ",  12.5 \n2,,NA\n3,"two\nlines ""quoted""",-\n'
     table = _read(tmp_path, data)
     assert table.column_names == ["id", "name", "amount"]  # header trimmed
     assert all(pa.types.is_string(t) for t in table.schema.types)
@@ -125,7 +123,7 @@ def test_semicolon_tab_bom_and_crlf_files_read_the_same(tmp_path: Path) -> None:
         b"a,b\n1,x y\n3,4\n",
         b"a;b\r\n1;x y\r\n3;4\r\n",
         b"\xef\xbb\xbfa\tb\r\n1\tx y\r\n3\t4",
-        b"\xef\xbb\xbf\"a\";\"b\"\n1;\"x y\"\n\n3;4\n",
+        b'\xef\xbb\xbf"a";"b"\n1;"x y"\n\n3;4\n',
     ):
         assert _read(tmp_path, data).to_pydict() == expected, data
 
@@ -147,7 +145,7 @@ def test_a_header_only_file_has_no_rows(tmp_path: Path, data: bytes) -> None:
 
 def test_a_row_longer_than_a_reader_block_is_read(tmp_path: Path) -> None:
     note = b"x" * (3 * table_io.CSV_BLOCK_BYTES)
-    table = _read(tmp_path, b"id,note,n\n1,short,2\n2,\"" + note + b"\",3\n")
+    table = _read(tmp_path, b'id,note,n\n1,short,2\n2,"' + note + b'",3\n')
     assert table.column("note")[1].as_py() == note.decode()
     assert table.column("n").to_pylist() == ["2", "3"]
 
@@ -188,6 +186,18 @@ def test_a_ragged_row_far_into_a_big_file(tmp_path: Path) -> None:
     problem = _refusal(tmp_path, data).problems[0]
     assert problem.line == 150_002
     assert problem.reason.startswith("line 150002 has 2 fields; the header has 3")
+
+
+def test_a_quote_inside_an_unquoted_value_is_text(tmp_path: Path) -> None:
+    table = _read(tmp_path, b'id,size\n1,5" screen\n2,"7"" screen"\n')
+    assert table.column("size").to_pylist() == ['5" screen', '7" screen']
+
+
+def test_an_unclosed_quote_that_swallows_the_rest_is_refused(tmp_path: Path) -> None:
+    rows = b"".join(b"%d,%d,ok\n" % (i, i) for i in range(5000))
+    problem = _refusal(tmp_path, b"id,n,note\n" + rows + b'5000,1,"open\n' + rows).problems[0]
+    assert problem.line == 5002
+    assert "never closed" in problem.reason
 
 
 def test_invalid_utf8_beyond_the_sniffed_head_names_its_line(tmp_path: Path) -> None:
@@ -285,9 +295,7 @@ def _damaged(tmp_path: Path, how: str) -> Path:
     return _write(tmp_path, data, f"{how}.parquet")
 
 
-@pytest.mark.parametrize(
-    "how", ["truncated", "footer cut", "pages shifted", "pages overwritten"]
-)
+@pytest.mark.parametrize("how", ["truncated", "footer cut", "pages shifted", "pages overwritten"])
 def test_a_damaged_parquet_file_is_refused(tmp_path: Path, how: str) -> None:
     path = _damaged(tmp_path, how)
     with pytest.raises(DataValidationError) as info:

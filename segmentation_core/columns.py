@@ -25,6 +25,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
@@ -196,24 +197,28 @@ def _numbers_summary(name: str, numbers: NumericColumn) -> ColumnSummary:
         return ColumnSummary(name=name, role=ColumnRole.IGNORED, missing=missing, distinct=0)
     integer = bool(np.all(usable == np.floor(usable)))
     lo, hi = float(usable.min()), float(usable.max())
-    if integer and missing == 0 and is_identifier_name(name) and _strictly_monotonic(usable):
+    could_be_id = integer and missing == 0 and is_identifier_name(name)
+    if could_be_id and _strictly_monotonic(usable):
         # ids in file order: distinct on every row without counting them
         return ColumnSummary(
             name=name, role=ColumnRole.IDENTIFIER, missing=0, distinct=n, integer=True
         )
-    stats: _Sampled
+    tallies: tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]] | None = None
     if integer and hi - lo < _TALLY_SPAN_PER_ROW * len(usable) + _TALLY_SPAN:
-        # whole numbers in a narrow range (ages, scores, counts, sequential ids): tally each
-        # value once, then every statistic comes from the tallies
-        stats = _Tallied(usable, lo, hi)
+        # whole numbers in a narrow range (ages, scores, counts): count each value once, then
+        # every statistic comes from the (value, count) pairs
+        tallies = _tally(usable, lo)
+        distinct = len(tallies[0])
     else:
-        stats = _Sampled(usable, lo, hi)
-    distinct = stats.distinct()
-    if integer and missing == 0 and distinct == n and is_identifier_name(name):
+        distinct = _distinct(usable)
+    if could_be_id and distinct == n:
         return ColumnSummary(
             name=name, role=ColumnRole.IDENTIFIER, missing=0, distinct=distinct, integer=True
         )
-    skewness = stats.skewness()
+    if tallies is None:
+        stats = _stats_of_values(usable, lo, hi)  # reorders ``usable`` (not needed after)
+    else:
+        stats = _stats_of_tallies(*tallies, lo, hi)
     return ColumnSummary(
         name=name,
         role=ColumnRole.NUMERIC,
@@ -222,11 +227,11 @@ def _numbers_summary(name: str, numbers: NumericColumn) -> ColumnSummary:
         min=lo,
         max=hi,
         mean=stats.mean,
-        median=stats.median(),
-        std=stats.std(),
-        skewness=skewness,
-        suggested_transform=suggest_transform(lo, skewness),
-        histogram=stats.histogram(),
+        median=stats.median,
+        std=stats.std,
+        skewness=stats.skewness,
+        suggested_transform=suggest_transform(lo, stats.skewness),
+        histogram=stats.histogram,
         integer=integer,
     )
 
@@ -235,6 +240,15 @@ def _numbers_summary(name: str, numbers: NumericColumn) -> ColumnSummary:
 #: :data:`_TALLY_SPAN`) are summarised from per-value tallies.
 _TALLY_SPAN_PER_ROW = 4
 _TALLY_SPAN = 1024
+
+
+@dataclass(frozen=True)
+class _Stats:
+    mean: float
+    median: float
+    std: float | None
+    skewness: float | None
+    histogram: tuple[int, ...]
 
 
 def _strictly_monotonic(values: npt.NDArray[np.float64]) -> bool:
@@ -248,80 +262,66 @@ def _strictly_monotonic(values: npt.NDArray[np.float64]) -> bool:
     return False
 
 
-class _Sampled:
-    """Statistics of a column's values (no NaN, at least one value), computed from them."""
-
-    def __init__(self, values: npt.NDArray[np.float64], lo: float, hi: float) -> None:
-        self.values = values
-        self.lo, self.hi = lo, hi
-        self.count = len(values)
-        self.mean = float(values.mean())
-
-    def distinct(self) -> int:
-        if _strictly_monotonic(self.values):
-            return self.count
-        return int(pc.count_distinct(pa.array(self.values + 0.0)).as_py())  # -0.0 is 0.0
-
-    def median(self) -> float:
-        return float(np.median(self.values))
-
-    def _moments(self) -> tuple[float, float]:
-        deviations = self.values - self.mean
-        squared = deviations * deviations
-        return float(squared.sum()) / self.count, float(np.dot(squared, deviations)) / self.count
-
-    def std(self) -> float | None:
-        return float(self.values.std(ddof=1)) if self.count >= 2 else None
-
-    def skewness(self) -> float | None:
-        if self.count < 3 or self.lo == self.hi:
-            return None
-        return _adjusted_skew(*self._moments(), self.count)
-
-    def histogram(self) -> tuple[int, ...]:
-        return histogram(self.values, self.lo, self.hi)
+def _distinct(values: npt.NDArray[np.float64]) -> int:
+    """Distinct numbers among values without NaN (``0.0`` and ``-0.0`` are one)."""
+    if _strictly_monotonic(values):
+        return len(values)
+    return int(pc.count_distinct(pa.array(values + 0.0)).as_py())
 
 
-class _Tallied(_Sampled):
-    """The same statistics from per-value tallies of whole numbers in a narrow range."""
+def _tally(
+    values: npt.NDArray[np.float64], lo: float
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """The distinct whole numbers (ascending) and how often each occurs."""
+    counts = np.bincount((values - lo).astype(np.int64))
+    offsets = np.flatnonzero(counts)
+    return lo + offsets.astype(np.float64), counts[offsets].astype(np.float64)
 
-    def __init__(self, values: npt.NDArray[np.float64], lo: float, hi: float) -> None:
-        self.lo, self.hi = lo, hi
-        self.count = len(values)
-        tallies = np.bincount((values - lo).astype(np.int64))
-        offsets = np.flatnonzero(tallies)
-        self.points = lo + offsets.astype(np.float64)  # the distinct values, ascending
-        self.weights = tallies[offsets].astype(np.float64)
-        self.mean = float(np.dot(self.points, self.weights)) / self.count
 
-    def distinct(self) -> int:
-        return len(self.points)
+def _stats_of_values(values: npt.NDArray[np.float64], lo: float, hi: float) -> _Stats:
+    """Statistics of values without NaN. Reorders ``values`` (the median is taken in place)."""
+    n = len(values)
+    mean = float(values.mean())
+    deviations = values - mean
+    squared = deviations * deviations
+    sum_squares = float(squared.sum())
+    sum_cubes = float(np.dot(squared, deviations))
+    del deviations, squared
+    counts = histogram(values, lo, hi)
+    return _Stats(
+        mean=mean,
+        median=float(np.median(values, overwrite_input=True)),
+        std=math.sqrt(sum_squares / (n - 1)) if n >= 2 else None,
+        skewness=None if lo == hi else _adjusted_skew(sum_squares / n, sum_cubes / n, n),
+        histogram=counts,
+    )
 
-    def median(self) -> float:
-        cumulative = np.cumsum(self.weights)
-        low = self.points[np.searchsorted(cumulative, (self.count - 1) // 2, side="right")]
-        high = self.points[np.searchsorted(cumulative, self.count // 2, side="right")]
-        return (float(low) + float(high)) / 2
 
-    def _moments(self) -> tuple[float, float]:
-        deviations = self.points - self.mean
-        squared = deviations * deviations
-        m2 = float(np.dot(squared, self.weights)) / self.count
-        m3 = float(np.dot(squared * deviations, self.weights)) / self.count
-        return m2, m3
-
-    def std(self) -> float | None:
-        if self.count < 2:
-            return None
-        return math.sqrt(self._moments()[0] * self.count / (self.count - 1))
-
-    def histogram(self) -> tuple[int, ...]:
-        return histogram(self.points, self.lo, self.hi, self.weights)
+def _stats_of_tallies(
+    points: npt.NDArray[np.float64], weights: npt.NDArray[np.float64], lo: float, hi: float
+) -> _Stats:
+    """The same statistics from distinct values and their counts."""
+    n = int(weights.sum())
+    mean = float(np.dot(points, weights)) / n
+    deviations = points - mean
+    squared = deviations * deviations
+    sum_squares = float(np.dot(squared, weights))
+    sum_cubes = float(np.dot(squared * deviations, weights))
+    cumulative = np.cumsum(weights)
+    low = points[np.searchsorted(cumulative, (n - 1) // 2, side="right")]
+    high = points[np.searchsorted(cumulative, n // 2, side="right")]
+    return _Stats(
+        mean=mean,
+        median=(float(low) + float(high)) / 2,
+        std=math.sqrt(sum_squares / (n - 1)) if n >= 2 else None,
+        skewness=None if lo == hi else _adjusted_skew(sum_squares / n, sum_cubes / n, n),
+        histogram=histogram(points, lo, hi, weights),
+    )
 
 
 def _adjusted_skew(m2: float, m3: float, n: int) -> float | None:
     """The adjusted Fisher-Pearson coefficient from the central moments m2 and m3."""
-    if m2 <= 0.0:
+    if n < 3 or m2 <= 0.0:
         return None
     result = m3 / m2**1.5 * math.sqrt(n * (n - 1)) / (n - 2)
     return result if math.isfinite(result) else None
@@ -332,8 +332,8 @@ def skew(values: npt.NDArray[np.float64]) -> float | None:
     ``Series.skew()`` computes); None with fewer than 3 values or no spread."""
     if len(values) < 3:
         return None
-    stats = _Sampled(values, float(values.min()), float(values.max()))
-    return stats.skewness()
+    lo, hi = float(values.min()), float(values.max())
+    return _stats_of_values(values.copy(), lo, hi).skewness
 
 
 def suggest_transform(minimum: float, skewness: float | None) -> Transform:
@@ -357,8 +357,10 @@ def histogram(
     if lo == hi:
         total = len(values) if weights is None else int(weights.sum())
         return (total,) + (0,) * (HISTOGRAM_BINS - 1)
-    scale = HISTOGRAM_BINS / (hi - lo)
-    bins = np.minimum(((values - lo) * scale).astype(np.int64), HISTOGRAM_BINS - 1)
+    scaled = values - lo
+    scaled *= HISTOGRAM_BINS / (hi - lo)
+    bins = scaled.astype(np.intp)
+    np.minimum(bins, HISTOGRAM_BINS - 1, out=bins)
     counts = np.bincount(bins, weights=weights, minlength=HISTOGRAM_BINS)
     return tuple(int(round(c)) for c in counts)
 

@@ -133,6 +133,12 @@ def _too_large(max_bytes: int) -> TooLargeError:
     )
 
 
+def _version(path: Path) -> tuple[int, int]:
+    """A file's size and modification time: when either changes, so may its bytes."""
+    stat = path.stat()
+    return stat.st_size, stat.st_mtime_ns
+
+
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
@@ -417,10 +423,12 @@ class DatasetStore:
         if display is None and filename is not None:
             display = name_from_filename(filename)
         with self._workspace() as workspace:
+            version: tuple[int, int] | None = None  # a path's size and mtime when hashed
             if isinstance(source, str | os.PathLike):
                 path = Path(source)
                 try:
-                    if path.stat().st_size > self.max_bytes:
+                    version = _version(path)
+                    if version[0] > self.max_bytes:
                         raise _too_large(self.max_bytes)
                     digest = _digest_chunks(_file_chunks(path), self.max_bytes)
                 except FileNotFoundError:
@@ -436,6 +444,10 @@ class DatasetStore:
             info = self._build(
                 path, workspace.folder, dataset_id, digest, display or f"dataset-{dataset_id[:8]}"
             )
+            if version is not None and _version(path) != version:
+                raise DataValidationError(
+                    [Problem(None, "the file changed while it was imported; import it again")]
+                )
             with self._writer_lock():
                 existing = self._stored(dataset_id, digest.sha256)
                 if existing is not None:  # a concurrent import of the same bytes won

@@ -241,6 +241,23 @@ def test_bad_names_are_refused_before_anything_is_read(store: DatasetStore, name
     assert not store.root.exists()
 
 
+def test_a_file_that_changes_while_it_is_imported_is_refused(
+    store: DatasetStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = _file(tmp_path, GOOD)
+    real_summarise = datasets_module.summarise
+
+    def summarise_while_someone_appends(table: pa.Table) -> object:
+        with open(path, "ab") as fh:
+            fh.write(b"5,60,Lille\n")
+        return real_summarise(table)
+
+    monkeypatch.setattr(datasets_module, "summarise", summarise_while_someone_appends)
+    with pytest.raises(DataValidationError, match="the file changed while it was imported"):
+        store.import_file(path)
+    _assert_nothing_stored(store.root)
+
+
 def test_a_missing_path_is_not_found(store: DatasetStore, tmp_path: Path) -> None:
     with pytest.raises(NotFoundError):
         store.import_file(tmp_path / "nope.csv")

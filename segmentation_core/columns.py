@@ -215,10 +215,11 @@ def _numbers_summary(name: str, numbers: NumericColumn) -> ColumnSummary:
         return ColumnSummary(
             name=name, role=ColumnRole.IDENTIFIER, missing=0, distinct=distinct, integer=True
         )
-    if tallies is None:
-        stats = _stats_of_values(usable, lo, hi)  # reorders ``usable`` (not needed after)
-    else:
-        stats = _stats_of_tallies(*tallies, lo, hi)
+    with np.errstate(over="ignore", invalid="ignore"):  # overflows end as None (_Stats)
+        if tallies is None:
+            stats = _stats_of_values(usable, lo, hi)  # reorders ``usable`` (not needed after)
+        else:
+            stats = _stats_of_tallies(*tallies, lo, hi)
     return ColumnSummary(
         name=name,
         role=ColumnRole.NUMERIC,
@@ -244,11 +245,18 @@ _TALLY_SPAN = 1024
 
 @dataclass(frozen=True)
 class _Stats:
-    mean: float
-    median: float
+    mean: float | None
+    median: float | None
     std: float | None
     skewness: float | None
     histogram: tuple[int, ...]
+
+    def __post_init__(self) -> None:
+        # numbers near the float limits can overflow a sum: no statistic rather than inf
+        for field in ("mean", "median", "std", "skewness"):
+            value = getattr(self, field)
+            if value is not None and not math.isfinite(value):
+                object.__setattr__(self, field, None)
 
 
 def _strictly_monotonic(values: npt.NDArray[np.float64]) -> bool:
@@ -357,8 +365,12 @@ def histogram(
     if lo == hi:
         total = len(values) if weights is None else int(weights.sum())
         return (total,) + (0,) * (HISTOGRAM_BINS - 1)
-    scaled = values - lo
-    scaled *= HISTOGRAM_BINS / (hi - lo)
+    if math.isfinite(hi - lo):
+        scaled = values - lo
+        scaled *= HISTOGRAM_BINS / (hi - lo)
+    else:  # a range wider than the largest float: halve everything first
+        scaled = values / 2 - lo / 2
+        scaled *= HISTOGRAM_BINS / (hi / 2 - lo / 2)
     bins = scaled.astype(np.intp)
     np.minimum(bins, HISTOGRAM_BINS - 1, out=bins)
     counts = np.bincount(bins, weights=weights, minlength=HISTOGRAM_BINS)

@@ -517,7 +517,7 @@ class DatasetStore:
         out, with a logged warning, if the bundled file is not a usable table)."""
         try:
             self.bundled()
-        except DataValidationError as exc:
+        except (DataValidationError, NotFoundError) as exc:
             logger.warning("the bundled dataset %s was refused: %s", self.bundled_path, exc)
         if not self.root.is_dir():
             return []

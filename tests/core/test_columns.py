@@ -304,6 +304,14 @@ def test_log_is_suggested_only_for_non_negative_skewed_columns() -> None:
     assert _column([str(v) for v in [1, 2, 3, 4, 5]]).suggested_transform is Transform.NONE
 
 
+def test_numbers_at_the_limits_of_floats_give_no_infinite_statistic() -> None:
+    summary = _column(["-1e308", "1e308", "1.7e308", "0"], "huge")
+    assert summary.role is NUMERIC and (summary.min, summary.max) == (-1e308, 1.7e308)
+    assert summary.std is None and summary.skewness is None  # the sums overflow
+    assert summary.median == 5e307
+    assert summary.histogram == (1, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 1)
+
+
 def test_histogram_bins_from_min_to_max() -> None:
     summary = _column([str(v) for v in [0, 1, 5.9, 6, 11.9, 12]])
     assert summary.histogram == (1, 1, 0, 0, 0, 1, 1, 0, 0, 0, 0, 2)

@@ -629,6 +629,7 @@ class DatasetStore:
         if not (self.root / dataset_id).is_dir():
             raise NotFoundError("dataset", dataset_id)
         with self._writer_lock():
+            self._remove_leftovers()
             folder = self.root / dataset_id
             if not folder.is_dir():
                 raise NotFoundError("dataset", dataset_id)

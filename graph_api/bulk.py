@@ -24,6 +24,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import FileResponse, PlainTextResponse, Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
+from graph_api.errors import describe_file_problem
 from graph_api.exports import ExportExpired, ExportNotFound, ExportStore
 from graph_api.service import ModelService
 from segmentation_core.errors import (
@@ -143,7 +144,8 @@ def score_endpoint(get_service: Callable[[], Awaitable[ModelService]],
             job = await run_in_threadpool(score_file, model, path)
         except DataValidationError as exc:
             path.unlink(missing_ok=True)
-            return _text(400, f"The CSV cannot be scored: {exc}")
+            reasons = "; ".join(describe_file_problem(p) for p in exc.problems)
+            return _text(400, f"The CSV cannot be scored: {reasons}")
         except BaseException:
             path.unlink(missing_ok=True)
             raise

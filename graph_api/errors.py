@@ -166,9 +166,22 @@ def invalid_training(problems: Iterable[Problem],
     return _invalid("The training was refused; the active model is unchanged.", errors)
 
 
+def describe_file_problem(problem: Problem) -> str:
+    """A file's problem in one sentence naming its line and column (each once)."""
+    where = []
+    if problem.line is not None and f"line {problem.line}" not in problem.reason:
+        where.append(f"line {problem.line}")
+    if problem.column is not None and repr(problem.column) not in problem.reason:
+        where.append(f"column {problem.column!r}")
+    if problem.rows:
+        shown = ", ".join(str(r) for r in problem.rows[:10])
+        where.append(f"rows {shown}" + (" and more" if len(problem.rows) > 10 else ""))
+    return f"{', '.join(where)}: {problem.reason}" if where else problem.reason
+
+
 def invalid_file(problems: Iterable[Problem]) -> InvalidInput:
     """InvalidInput for an upload that is not a usable table (line and column in the message)."""
-    errors = [FieldError(field="file", message=str(p)) for p in problems]
+    errors = [FieldError(field="file", message=describe_file_problem(p)) for p in problems]
     return _invalid("The file is not a usable table; nothing was stored.", errors)
 
 

@@ -36,7 +36,7 @@ _ID = re.compile(r"[A-Za-z0-9_-]{22}")
 _TOKEN = re.compile(
     r"(?P<id>[A-Za-z0-9_-]{22})\.(?P<expiry>[0-9]{1,12})\.(?P<mac>[A-Za-z0-9_-]{43})"
 )
-_UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._ -]+")
+_UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 
 class ExportNotFound(LookupError):
@@ -69,7 +69,8 @@ class Export:
 
 
 def download_name(dataset_name: str) -> str:
-    """``<dataset>-scored.csv`` with the dataset name reduced to safe characters."""
+    """``<dataset>-scored.csv``, the dataset name reduced to letters, digits, ``.``, ``-`` and
+    ``_`` (anything else becomes ``_``), so the header is a plain ``filename="..."``."""
     stem = _UNSAFE_NAME.sub("_", Path(dataset_name).stem if dataset_name else "").strip(" ._")
     return f"{(stem or 'dataset')[:80]}-scored.csv"
 

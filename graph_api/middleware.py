@@ -185,7 +185,8 @@ class BindCheck:
 
 
 class BindGuard:
-    """Answer 503 with instructions once the process was found exposed without a key.
+    """Answer 503 with instructions (and refuse websockets) once the process was found exposed
+    without a key.
 
     Checked on the first request too, so it holds when the app is mounted into a server that
     never runs our lifespan (Reflex's backend).
@@ -197,10 +198,13 @@ class BindGuard:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         check = self.bind_check
-        if scope["type"] == "http":
+        if scope["type"] in ("http", "websocket"):
             if not check.done:
                 check.run(final=True)
             if check.refusal is not None:
+                if scope["type"] == "websocket":  # refuse the handshake (HTTP 403)
+                    await send({"type": "websocket.close", "code": 1008})
+                    return
                 await PlainTextResponse(check.refusal, status_code=503)(scope, receive, send)
                 return
         await self.app(scope, receive, send)

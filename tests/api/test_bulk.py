@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from graph_api.exports import ExportStore
+from graph_api.exports import ExportStore, download_name
 
 from .conftest import Env, Server, mall_customers, start_server, tree
 
@@ -226,3 +226,15 @@ def test_the_sweep_removes_expired_exports(tmp_path: Path) -> None:
     assert exports.sweep() == 1
     assert not old.path.exists() and fresh.path.exists()
     assert exports.resolve(fresh.token)[1] == "b-scored.csv"
+
+
+@pytest.mark.parametrize(
+    ("dataset", "filename"),
+    [("Online retail RFM", "Online_retail_RFM-scored.csv"),
+     ("../../etc/passwd", "passwd-scored.csv"),
+     ('q"uote\r\nX-Injected: 1.csv', "q_uote_X-Injected_1-scored.csv"),
+     ("", "dataset-scored.csv")],
+    ids=["spaces", "path", "header-injection", "empty"],
+)
+def test_download_names_are_sanitised(dataset: str, filename: str) -> None:
+    assert download_name(dataset) == filename

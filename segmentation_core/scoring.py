@@ -217,8 +217,8 @@ def _workers() -> ThreadPoolExecutor:
 
 
 def _forget_workers() -> None:
-    global _pool
-    _pool = None  # a forked child has none of its parent's threads
+    global _pool, _pool_lock
+    _pool, _pool_lock = None, threading.Lock()  # a forked child has none of its parent's threads
 
 
 os.register_at_fork(after_in_child=_forget_workers)
@@ -540,11 +540,12 @@ class _CsvParser:
             keep = ends > starts
             if int(keep.sum()) != rows:
                 return None
+            starts, ends = starts[keep], ends[keep]
             bounds = np.empty(2 * rows, dtype=np.int32)
-            bounds[0::2], bounds[1::2] = starts[keep], ends[keep]
+            bounds[0::2], bounds[1::2] = starts, ends
             lines = _every_other(_slices(data, bounds)) if rows else _EMPTY
             tail, terminated = b"", False
-        formula_rows = self._formula_rows(data, arr, ends[ends > starts])
+        formula_rows = self._formula_rows(data, arr, ends)
         if formula_rows.shape[0]:
             lines = self._neutralise(lines, formula_rows)
         return _Block(lines, self._numbers(table), terminated, tail)
@@ -925,8 +926,24 @@ def _score_parquet(model: SegmentationModel, source: Path) -> ScoredCsv:
         raise DataValidationError(
             [Problem(None, f"the file is not a readable Parquet file: {exc}")]
         ) from None
-    names = tuple(parquet.schema_arrow.names)
-    return _score_arrow(model, names, parquet.iter_batches(batch_size=BATCH_ROWS), ",", "\n")
+    try:
+        names = tuple(parquet.schema_arrow.names)
+        return _score_arrow(model, names, _parquet_batches(parquet), ",", "\n")
+    except BaseException:
+        parquet.close()
+        raise
+
+
+def _parquet_batches(parquet: pq.ParquetFile) -> Iterator[pa.RecordBatch]:
+    """The file's record batches; a damaged file is a DataValidationError; closed at the end."""
+    try:
+        yield from parquet.iter_batches(batch_size=BATCH_ROWS)
+    except (pa.ArrowException, OSError) as exc:
+        raise DataValidationError(
+            [Problem(None, f"the Parquet file cannot be read: {exc}")]
+        ) from None
+    finally:
+        parquet.close()
 
 
 def write_scored(job: ScoredCsv, out: Path) -> ScoreSummary:

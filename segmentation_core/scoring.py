@@ -91,12 +91,16 @@ BATCH_ROWS = 1 << 16
 FORMULA_START = "=+-@\t\r"
 #: Rows predicted at a time (the prediction's temporaries are rows x k floats).
 _PREDICT_ROWS = 8192
+#: Bytes looked at from the start of a formula-like cell to find its end (longer: ``find``).
+_CELL_WINDOW = 32
 #: Threads scoring blocks, and blocks in flight (cut, being scored, or scored and not yet taken).
 _WORKERS, _IN_FLIGHT = 2, 3
 
 _QUOTE, _LF, _CR = 0x22, 0x0A, 0x0D
 _NUMBER = re.compile(NUMBER_PATTERN)
-_FORMULA_REGEX = "^[=+\\-@\t\r]"
+#: Which first bytes make a cell possibly a formula.
+_FORMULA_FIRST = np.zeros(256, dtype=bool)
+_FORMULA_FIRST[[ord(c) for c in FORMULA_START]] = True
 _REASONS = {CELL_MISSING: "missing", CELL_NOT_A_NUMBER: "not a number"}
 #: Confidence is written with 4 decimals: one table entry per possible text, 0.0000 to 1.0000.
 _CONF_STEPS = 10_000
@@ -126,40 +130,94 @@ def render_cell(text: str, delimiter: str) -> str:
     return text
 
 
-def _any(mask: Any) -> bool:
-    return bool(pc.any(mask).as_py())
-
-
 def _as_text(column: pa.Array) -> pa.Array:
     """A column's cells as text (nulls as empty cells), the way a CSV shows them."""
     if pa.types.is_dictionary(column.type):
         column = column.cast(column.type.value_type)
     if not pa.types.is_string(column.type):
         try:
-            column = pc.cast(column, pa.string())
+            column = pc.cast(column, pa.string(), memory_pool=_MEMORY)
         except (pa.ArrowNotImplementedError, pa.ArrowInvalid):
             # Nested or exotic types have no cast to text: Python's rendering, cell by cell.
             column = pa.array(
                 [None if v is None else str(v) for v in column.to_pylist()], type=pa.string()
             )
-    return pc.fill_null(column, "")
+    return pc.fill_null(column, "") if column.null_count else column
+
+
+def _string_buffers(
+    text: pa.Array,
+) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.uint8]]:
+    """The offsets (one per cell, plus the end) and the bytes of a string array, as numpy views."""
+    offsets = np.frombuffer(text.buffers()[1], dtype=np.int32)[
+        text.offset : text.offset + len(text) + 1
+    ]
+    data = text.buffers()[2]
+    return offsets, np.frombuffer(data, dtype=np.uint8) if data is not None else np.empty(
+        0, dtype=np.uint8
+    )
+
+
+def _sorted_unique(values: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """The distinct values of a sorted array (cheaper than ``np.unique``, which hashes)."""
+    if values.shape[0] < 2:
+        return values
+    keep = np.empty(values.shape[0], dtype=bool)
+    keep[0] = True
+    np.not_equal(values[1:], values[:-1], out=keep[1:])
+    return values[keep]
 
 
 def _render_column(column: pa.Array, delimiter: str) -> pa.Array:
-    """:func:`render_cell` over a whole column, vectorised."""
+    """:func:`render_cell` over a whole column, vectorised.
+
+    Works on the array's bytes with numpy: the first byte of every cell says which might be
+    formulas (only those are read as numbers), and the positions of the delimiter, quote, CR and
+    LF bytes say which cells need quoting; only those cells are rendered again.
+    """
     text = _as_text(column)
     if pa.types.is_integer(column.type) or len(text) == 0:
         return text  # integers are numbers: nothing to neutralise or quote
-    risky = pc.match_substring_regex(text, _FORMULA_REGEX)
-    if _any(risky):
-        number = pc.match_substring_regex(pc.utf8_trim_whitespace(text), NUMBER_PATTERN)
-        formula = pc.and_(risky, pc.invert(number))
-        text = pc.if_else(formula, pc.binary_join_element_wise("'", text, ""), text)
-    special = pc.match_substring_regex(text, "[" + re.escape(delimiter) + '"\r\n]')
-    if _any(special):
-        quoted = pc.binary_join_element_wise('"', pc.replace_substring(text, '"', '""'), '"', "")
-        text = pc.if_else(special, quoted, text)
-    return text
+    offsets, data = _string_buffers(text)
+    starts, ends = offsets[:-1], offsets[1:]
+    first = data[np.minimum(starts, max(data.shape[0] - 1, 0))] if data.shape[0] else starts
+    risky = np.flatnonzero((ends > starts) & _FORMULA_FIRST[first])
+    formula = np.empty(0, dtype=np.int64)
+    if risky.shape[0]:
+        cells = pc.take(text, pa.array(risky), memory_pool=_MEMORY)
+        number = pc.match_substring_regex(pc.utf8_trim_whitespace(cells), NUMBER_PATTERN)
+        formula = risky[~np.asarray(number.to_numpy(zero_copy_only=False), dtype=bool)]
+    used = data[offsets[0] : offsets[-1]]
+    special = (used == ord(delimiter)) | (used == _QUOTE) | (used == _CR) | (used == _LF)
+    quote = _sorted_unique(
+        np.searchsorted(offsets, np.flatnonzero(special) + offsets[0], "right") - 1
+    )
+    if formula.shape[0] == 0 and quote.shape[0] == 0:
+        return text
+    rows = (
+        np.union1d(formula, quote)
+        if formula.shape[0] and quote.shape[0]
+        else (formula if formula.shape[0] else quote)
+    )
+    rendered = pc.take(text, pa.array(rows), memory_pool=_MEMORY)
+    if formula.shape[0]:
+        neutral = pc.binary_join_element_wise("'", rendered, "", memory_pool=_MEMORY)
+        rendered = (
+            pc.if_else(pa.array(np.isin(rows, formula)), neutral, rendered)
+            if quote.shape[0]
+            else neutral
+        )
+    if quote.shape[0]:
+        escaped = pc.replace_substring(rendered, '"', '""', memory_pool=_MEMORY)
+        quoted = pc.binary_join_element_wise('"', escaped, '"', "", memory_pool=_MEMORY)
+        rendered = (
+            pc.if_else(pa.array(np.isin(rows, quote)), quoted, rendered)
+            if formula.shape[0]
+            else quoted
+        )
+    mask = np.zeros(len(text), dtype=bool)
+    mask[rows] = True
+    return pc.replace_with_mask(text, pa.array(mask), rendered, memory_pool=_MEMORY)
 
 
 def _render_rows(columns: Sequence[pa.Array], delimiter: str) -> pa.Array:
@@ -563,20 +621,40 @@ class _CsvParser:
             if bytes([byte]) in data:
                 at = np.flatnonzero(arr == byte)
                 before = arr[np.maximum(at - 1, 0)]
-                found.append(at[(at == 0) | (before == self._delimiter_byte) | (before == _LF)])
-        cells = np.sort(np.concatenate(found)) if found else np.empty(0, dtype=np.int64)
-        if cells.shape[0] == 0:
-            return cells
-        separators = np.flatnonzero((arr == self._delimiter_byte) | (arr == _LF) | (arr == _CR))
-        cell_ends = np.append(separators, arr.shape[0])[np.searchsorted(separators, cells)]
-        # Cells and the gaps between them as one string array over the block's bytes; the even
-        # elements are the cells.
+                at = at[(at == 0) | (before == self._delimiter_byte) | (before == _LF)]
+                if at.shape[0]:
+                    found.append(at)
+        if not found:
+            return np.empty(0, dtype=np.int64)
+        cells = found[0] if len(found) == 1 else np.sort(np.concatenate(found))
         bounds = np.empty(2 * cells.shape[0], dtype=np.int32)
-        bounds[0::2], bounds[1::2] = cells, cell_ends
-        texts = _every_other(_slices(data, bounds))
+        bounds[0::2], bounds[1::2] = cells, self._cell_ends(data, arr, cells)
+        texts = _every_other(_slices(data, bounds))  # the even elements are the cells
         number = pc.match_substring_regex(pc.utf8_trim_whitespace(texts), NUMBER_PATTERN)
         formulas = cells[~np.asarray(number.to_numpy(zero_copy_only=False), dtype=bool)]
-        return np.unique(np.searchsorted(ends, formulas, side="right"))
+        return _sorted_unique(np.searchsorted(ends, formulas, side="right"))
+
+    def _cell_ends(
+        self, data: _Bytes, arr: npt.NDArray[np.uint8], cells: npt.NDArray[np.int64]
+    ) -> npt.NDArray[np.int64]:
+        """Where each cell starting at ``cells`` ends: the next delimiter, CR or LF.
+
+        Looks at the _CELL_WINDOW bytes from each start (one small gather, not a scan of the
+        whole block); the rare longer cells are settled with ``find``.
+        """
+        n = arr.shape[0]
+        padded = np.empty(n + _CELL_WINDOW, dtype=np.uint8)
+        padded[:n] = arr
+        padded[n:] = _LF
+        windows = np.lib.stride_tricks.sliding_window_view(padded, _CELL_WINDOW)[cells]
+        separator = (windows == self._delimiter_byte) | (windows == _LF) | (windows == _CR)
+        first = separator.argmax(axis=1)
+        cell_ends: npt.NDArray[np.int64] = np.minimum(cells + first, n)
+        for i in np.flatnonzero(~separator.any(axis=1)).tolist():
+            start = int(cells[i])
+            found = [data.find(c, start) for c in (self._delimiter.encode(), b"\n", b"\r")]
+            cell_ends[i] = min([f for f in found if f >= 0], default=n)
+        return cell_ends
 
     def _neutralise(self, lines: pa.Array, rows: npt.NDArray[np.int64]) -> pa.Array:
         """The lines with the given rows rendered again cell by cell. In a quote-free block a

@@ -264,7 +264,9 @@ def test_block_boundaries_change_nothing(
 def test_formula_cells_are_neutralised_and_numbers_kept(
     model: SegmentationModel, tmp_path: Path, with_quotes: bool
 ) -> None:
+    long_number, long_formula = "-" + "1" * 40, "=" + "x" * 50  # longer than a cell window
     notes = ["=1+1", "+cmd", "-x", "@SUM(A1)", "\tx", "-5", "+3", "-1.5e3", "- 5", "a=b", "-"]
+    notes += [long_number, long_formula]
     header = "customer_id,age,annual_income,spending_score,purchase_frequency,note"
     rows = [f"{i},30,50,60,10,{note}" for i, note in enumerate(notes)]
     if with_quotes:
@@ -283,6 +285,8 @@ def test_formula_cells_are_neutralised_and_numbers_kept(
         "'- 5",
         "a=b",
         "'-",
+        long_number,
+        "'" + long_formula,
     ]
     if with_quotes:
         assert out[-1][5] == "quoted, \r"

@@ -433,7 +433,7 @@ def _raw_blocks(
 # -- CSV: parsing a block --------------------------------------------------------------------
 
 
-def _slices(data: _Bytes, bounds: npt.NDArray[np.int32]) -> pa.Array:
+def _slices(data: Any, bounds: npt.NDArray[np.int32]) -> pa.Array:
     """The string array whose element i is ``data[bounds[i]:bounds[i + 1]]`` (zero-copy)."""
     return pa.StringArray.from_buffers(
         bounds.shape[0] - 1, pa.py_buffer(bounds), pa.py_buffer(data)
@@ -585,33 +585,38 @@ class _CsvParser:
         arr = np.frombuffer(data, dtype=np.uint8)
         starts, ends, uniform = _lines(data, arr, self._terminator)
         rows = table.num_rows
-        if ends.shape[0] == rows and uniform:
-            bounds = np.empty(rows + 1, dtype=np.int32)
+        zero_copy = ends.shape[0] == rows and uniform
+        if zero_copy:
+            bounds = np.empty(rows + 1, dtype=np.int64)  # line i: bounds[i] to bounds[i + 1]
             bounds[0] = 0
             bounds[1:] = ends
-            lines = _slices(data, bounds)
             tail = data[int(ends[-1]) :] if rows else b""
             if rows and not data.endswith(b"\n"):
                 tail = self._terminator  # the file's last line had none
-            terminated = True
         else:
             keep = ends > starts
             if int(keep.sum()) != rows:
                 return None
-            starts, ends = starts[keep], ends[keep]
-            bounds = np.empty(2 * rows, dtype=np.int32)
-            bounds[0::2], bounds[1::2] = starts, ends
-            lines = _every_other(_slices(data, bounds)) if rows else _EMPTY
-            tail, terminated = b"", False
-        formula_rows = self._formula_rows(data, arr, ends)
-        if formula_rows.shape[0]:
-            lines = self._neutralise(lines, formula_rows)
-        return _Block(lines, self._numbers(table), terminated, tail)
+            bounds = np.empty(2 * rows, dtype=np.int64)  # line i: bounds[2i] to bounds[2i + 1]
+            bounds[0::2], bounds[1::2] = starts[keep], ends[keep]
+            tail = b""
+        buffer: Any = data
+        formulas = self._formula_cells(data, arr)
+        if formulas.shape[0]:
+            # A "'" before each formula-like cell; every bound moves by the quotes before it.
+            buffer = np.insert(arr, formulas, ord("'"))
+            bounds += np.searchsorted(formulas, bounds)
+        if not rows:
+            lines = _EMPTY
+        elif zero_copy:
+            lines = _slices(buffer, bounds.astype(np.int32))
+        else:
+            lines = _every_other(_slices(buffer, bounds.astype(np.int32)))
+        return _Block(lines, self._numbers(table), terminated=zero_copy, tail=tail)
 
-    def _formula_rows(
-        self, data: _Bytes, arr: npt.NDArray[np.uint8], ends: npt.NDArray[np.int64]
-    ) -> npt.NDArray[np.int64]:
-        """Rows of a quote-free block with a cell that starts like a formula and is no number.
+    def _formula_cells(self, data: _Bytes, arr: npt.NDArray[np.uint8]) -> npt.NDArray[np.int64]:
+        """Where the cells of a quote-free block that start like a formula and are no number
+        start (sorted byte offsets).
 
         Looks only for the bytes that can start a formula (most blocks hold none, ``in`` tells
         at memchr speed), keeps those at the start of a cell, and reads only those cells.
@@ -631,18 +636,29 @@ class _CsvParser:
         bounds[0::2], bounds[1::2] = cells, self._cell_ends(data, arr, cells)
         texts = _every_other(_slices(data, bounds))  # the even elements are the cells
         number = pc.match_substring_regex(pc.utf8_trim_whitespace(texts), NUMBER_PATTERN)
-        formulas = cells[~np.asarray(number.to_numpy(zero_copy_only=False), dtype=bool)]
-        return _sorted_unique(np.searchsorted(ends, formulas, side="right"))
+        formulas: npt.NDArray[np.int64] = cells[
+            ~np.asarray(number.to_numpy(zero_copy_only=False), dtype=bool)
+        ]
+        return formulas
 
     def _cell_ends(
         self, data: _Bytes, arr: npt.NDArray[np.uint8], cells: npt.NDArray[np.int64]
     ) -> npt.NDArray[np.int64]:
         """Where each cell starting at ``cells`` ends: the next delimiter, CR or LF.
 
-        Looks at the _CELL_WINDOW bytes from each start (one small gather, not a scan of the
-        whole block); the rare longer cells are settled with ``find``.
+        Few cells: looks at the _CELL_WINDOW bytes from each start (a small gather; the rare
+        longer cells are settled with ``find``). Many: one pass over the block for its
+        separators is cheaper.
         """
         n = arr.shape[0]
+        if cells.shape[0] * _CELL_WINDOW > n // 4:
+            d = self._delimiter_byte
+            separators = np.flatnonzero((arr == d) | (arr == _LF) | (arr == _CR))
+            following = np.searchsorted(separators, cells)
+            inside = following < separators.shape[0]
+            ends: npt.NDArray[np.int64] = np.full(cells.shape[0], n, dtype=np.int64)
+            ends[inside] = separators[following[inside]]
+            return ends
         padded = np.empty(n + _CELL_WINDOW, dtype=np.uint8)
         padded[:n] = arr
         padded[n:] = _LF
@@ -652,23 +668,9 @@ class _CsvParser:
         cell_ends: npt.NDArray[np.int64] = np.minimum(cells + first, n)
         for i in np.flatnonzero(~separator.any(axis=1)).tolist():
             start = int(cells[i])
-            found = [data.find(c, start) for c in (self._delimiter.encode(), b"\n", b"\r")]
-            cell_ends[i] = min([f for f in found if f >= 0], default=n)
+            seen = [data.find(c, start) for c in (self._delimiter.encode(), b"\n", b"\r")]
+            cell_ends[i] = min([f for f in seen if f >= 0], default=n)
         return cell_ends
-
-    def _neutralise(self, lines: pa.Array, rows: npt.NDArray[np.int64]) -> pa.Array:
-        """The lines with the given rows rendered again cell by cell. In a quote-free block a
-        split at the delimiter is exact and no cell needs quoting."""
-        d = self._delimiter
-        replaced = []
-        for row in rows.tolist():
-            text = lines[row].as_py()
-            cut = text.rfind("\n") + 1  # after the previous row's terminator, if it holds one
-            content = d.join(render_cell(c, d) for c in text[cut:].split(d))
-            replaced.append(text[:cut] + content)
-        mask = np.zeros(len(lines), dtype=bool)
-        mask[rows] = True
-        return pc.replace_with_mask(lines, pa.array(mask), pa.array(replaced, pa.string()))
 
 
 # -- scoring a block -------------------------------------------------------------------------

@@ -788,3 +788,21 @@ def test_random_files_read_back_as_written(
             assert got[7:] == [str(p.cluster_id), p.segment_name, f"{p.confidence:.4f}", ""]
         else:
             assert got[7:10] == ["", "", ""] and got[10] != ""
+
+
+def test_rare_formula_cells_in_a_long_block(model: SegmentationModel, tmp_path: Path) -> None:
+    """A few formula-like cells among thousands of rows (each cell's end found from a small
+    window, or with ``find`` past it) and at the very end of a file without a final newline."""
+    header = "customer_id,age,annual_income,spending_score,purchase_frequency,note"
+    notes = {7: "=A1", 500: "-" + "9" * 40, 900: "@" + "y" * 45, 1500: "-2.5", 2999: "+cmd"}
+    rows = [f"{i},30,50,60,10,{notes.get(i, 'ok')}" for i in range(3000)]
+    out = records(score_text(model, tmp_path, "\n".join([header, *rows])))
+    written = {i: out[i + 1][5] for i in notes}
+    assert written == {
+        7: "'=A1",
+        500: notes[500],
+        900: "'" + notes[900],
+        1500: "-2.5",
+        2999: "'+cmd",
+    }
+    assert all(r[5] == "ok" for i, r in enumerate(out[1:]) if i not in notes)

@@ -14,28 +14,33 @@ header text, so ``diff input output`` shows only the appended columns, except th
 
 How it is fast
 --------------
-Scoring changes no original cell, so a CSV is not re-rendered: the file is read in blocks of a few
-MB cut at a record boundary, pyarrow parses only the feature columns of a block, and each raw input
-line is copied as it is with the row's suffix (``,<id>,<name>,<confidence>,<problem>``) appended.
-The lines are an Arrow string array whose offsets point into the block's own bytes (zero-copy),
-the suffixes come from small lookup tables (``take``), and one ``binary_join_element_wise`` builds
-the block's output. Element ``i`` of that array runs from the end of row ``i - 1``'s content to
-the end of row ``i``'s, so it starts with the previous row's line terminator (CRLF stays CRLF,
-blank lines stay where they were) and the suffix lands just before row ``i``'s terminator.
+Scoring changes no original cell, so a CSV is not re-rendered: the file is read in blocks of about
+a MB cut at a record boundary, pyarrow parses only the feature columns of a block, and each raw
+input line is copied as it is with the row's suffix (``,<id>,<name>,<confidence>,<problem>``)
+appended. The lines are an Arrow string array whose offsets point into the block's own bytes
+(zero-copy), the suffixes come from small lookup tables (``take``), and one
+``binary_join_element_wise`` builds the block's output. Element ``i`` of that array runs from the
+end of row ``i - 1``'s content to the end of row ``i``'s, so it starts with the previous row's line
+terminator and the suffix lands just before row ``i``'s own. Formula-like cells get their ``'``
+inserted into the block's bytes (numpy), the line bounds shifted accordingly.
 
 Blocks holding a quote character (a quoted cell may hold the delimiter or a newline) or a lone CR
-take the exact path: every cell is parsed and rendered again, quoted where needed. Rows with a cell
-to neutralise are rendered again in either path. Parquet files and stored datasets (Arrow record
-batches) are always rendered.
+take the exact path: every cell is parsed and rendered again, quoted where needed. Blank lines are
+no rows (no parser returns them) and are dropped, and every row ends with the file's line
+terminator (that of its header), whichever path a block takes: the output never depends on where
+the blocks were cut. Parquet files and stored datasets (Arrow record batches) are always rendered.
 
-Blocks are cut on the caller's thread and scored on two worker threads (pyarrow and numpy release
-the GIL), their outputs handed back in order; at most three blocks are in flight, so memory stays
-bounded whatever the file's size.
+Blocks are cut on the caller's thread and scored on two worker threads shared by all jobs (pyarrow
+and numpy release the GIL), their outputs handed back in order; at most three blocks of a job are
+in flight, so memory stays bounded whatever the file's size (about 40 MB above the process's own).
+Scoring allocates its Arrow buffers from the system allocator: pyarrow's default (mimalloc) keeps
+freed memory in per-thread caches, which doubled the peak of a job.
 """
 
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import os
 import re
@@ -105,6 +110,7 @@ _REASONS = {CELL_MISSING: "missing", CELL_NOT_A_NUMBER: "not a number"}
 #: Confidence is written with 4 decimals: one table entry per possible text, 0.0000 to 1.0000.
 _CONF_STEPS = 10_000
 _EMPTY = pa.array([], pa.string())
+#: Where scoring's own Arrow buffers come from (see the module doc).
 _MEMORY = pa.system_memory_pool()
 
 #: A block's bytes: read into a bytearray, never copied into bytes.
@@ -692,6 +698,13 @@ def _confidence_index(confidence: npt.NDArray[np.float64]) -> npt.NDArray[np.int
     return np.clip(index, 0, _CONF_STEPS).astype(np.int32)
 
 
+@functools.lru_cache(maxsize=4)
+def _confidence_cells(delimiter: str) -> tuple[tuple[str, ...], pa.Array]:
+    """``0.0000,`` to ``1.0000,``: every confidence cell and its delimiter, as text and array."""
+    texts = tuple(f"{i / _CONF_STEPS:.4f}{delimiter}" for i in range(_CONF_STEPS + 1))
+    return texts, pa.array(texts, pa.string())
+
+
 class _Scorer:
     """Predicts each block's rows and appends the four scoring cells (thread-safe).
 
@@ -709,8 +722,8 @@ class _Scorer:
         self._segment_cells = pa.array(
             [f"{d}{i}{d}{name}{d}" for i, name in enumerate(names)] + [d * 3], pa.string()
         )
-        self._tail_texts = [f"{i / _CONF_STEPS:.4f}{d}" for i in range(_CONF_STEPS + 1)]
-        self._tail_cells = pa.array(self._tail_texts, pa.string())
+        texts, self._tail_cells = _confidence_cells(d)
+        self._tail_texts = list(texts)
         self._reasons: dict[int, int] = {}  # problem key -> index into the tail table
         self._lock = threading.Lock()
         self._weights = 4 ** np.arange(len(model.spec.features), dtype=np.int64)
@@ -764,7 +777,8 @@ class _Scorer:
         tail[bad], tail_cells = self._reason_indices(codes[bad])
         counts = np.zeros(self._k, dtype=np.int64)
         if ok.any():
-            segment[ok], tail[ok] = scored_segment, scored_tail = self._segments(X[ok])
+            scored_segment, scored_tail = self._segments(X[ok])
+            segment[ok], tail[ok] = scored_segment, scored_tail
             counts = np.bincount(scored_segment, minlength=self._k)
         return segment, tail, tail_cells, counts
 

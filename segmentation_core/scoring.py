@@ -44,7 +44,7 @@ import functools
 import io
 import os
 import re
-import tempfile
+import secrets
 import threading
 from collections import deque
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
@@ -1045,8 +1045,10 @@ def write_scored(job: ScoredCsv, out: Path) -> ScoreSummary:
 
     The bytes go to a temporary file in ``out``'s folder, are flushed to disk, then renamed over
     ``out``: a reader sees the old file or the whole new one, and an error leaves nothing behind.
+    The file gets the usual permissions (0666 less the umask), not a temporary file's 0600.
     """
-    fd, temp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".part")
+    temp = out.parent / f".{out.name}.{secrets.token_hex(8)}.part"
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
         with os.fdopen(fd, "wb") as fh:
             for pieces in job.buffers():
@@ -1056,6 +1058,6 @@ def write_scored(job: ScoredCsv, out: Path) -> ScoreSummary:
             os.fsync(fh.fileno())
         os.replace(temp, out)
     except BaseException:
-        Path(temp).unlink(missing_ok=True)
+        temp.unlink(missing_ok=True)
         raise
     return job.summary

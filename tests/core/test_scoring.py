@@ -806,3 +806,13 @@ def test_rare_formula_cells_in_a_long_block(model: SegmentationModel, tmp_path: 
         2999: "'+cmd",
     }
     assert all(r[5] == "ok" for i, r in enumerate(out[1:]) if i not in notes)
+
+
+def test_written_file_has_the_usual_permissions(model: SegmentationModel, tmp_path: Path) -> None:
+    source = tmp_path / "in.csv"
+    source.write_text(f"{HEADER}\n1,30,50,60,10\n")
+    out = tmp_path / "scored.csv"
+    write_scored(score_file(model, source), out)
+    umask = os.umask(0)
+    os.umask(umask)
+    assert out.stat().st_mode & 0o777 == 0o666 & ~umask

@@ -105,6 +105,12 @@ def too_many_rows(count: int, limit: int, field: str) -> InvalidInput:
     )
 
 
+def invalid_columns(problems: Sequence[tuple[str, str]]) -> InvalidInput:
+    """InvalidInput for ``predictRows`` columns that do not match the model (``columns[2]``)."""
+    return _invalid("The columns do not match the model's features.",
+                    [FieldError(field=f, message=m) for f, m in problems])
+
+
 def needs_predict_record(missing: Iterable[str]) -> InvalidInput:
     """InvalidInput when the model's features are not the four CustomerInput carries."""
     names = ", ".join(missing)

@@ -30,7 +30,6 @@ from graph_api.types import (
     DatasetImported,
     Deleted,
     DeleteResult,
-    FieldError,
     InvalidInput,
     ModelActivated,
     ModelInfo,
@@ -415,7 +414,7 @@ async def _activated(info: Info, version: str, previous: str | None) -> ModelAct
 def _column_order(columns: list[str], model_columns: tuple[str, ...]) -> list[int] | InvalidInput:
     """Position in ``columns`` of each model column; InvalidInput naming the bad ones."""
     position: dict[str, int] = {}
-    problems = []
+    problems: list[tuple[str, str]] = []
     for i, name in enumerate(columns):
         if name in position:
             problems.append((f"columns[{i}]", f"{name!r} is given twice"))
@@ -428,6 +427,5 @@ def _column_order(columns: list[str], model_columns: tuple[str, ...]) -> list[in
         problems.append(("columns", f"missing feature(s): {', '.join(missing)}; every "
                                     "feature of the model needs a column"))
     if problems:
-        return InvalidInput(message="The columns do not match the model's features.",
-                            errors=[FieldError(field=f, message=m) for f, m in problems])
+        return errors.invalid_columns(problems)
     return [position[c] for c in model_columns]

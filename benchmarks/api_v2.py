@@ -2,9 +2,9 @@
 
     PYTHONPATH=. .venv/bin/python benchmarks/api_v2.py [--rounds 5] [--quick]
 
-(a) ``POST /score`` with a 1,000,000-row, 7-column customer CSV (about 37 MB; the same file as
-    benchmarks/core_scoring.py: the generator's customers, seed 7, plus gender and region), sent
-    and received by curl, end to end; beside it, in the same run and in fresh processes: the core
+(a) ``POST /score`` with the core issue's 1,000,000-row, 7-column customer CSV (about 36 MB;
+    ``benchmarks/common.py``, shared with the core's benchmarks), sent and received by curl, end
+    to end; beside it, in the same run and in fresh processes: the core
     scoring the same file in-process (``score_file(model, csv).chunks()`` written to a file, the
     bytes ``POST /score`` streams; the HTTP overhead is the difference) and the obvious pandas
     way (``read_csv``, the pipeline's ``predict``, ``to_csv``).
@@ -46,15 +46,13 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from segmentation_core import ModelStore, generate_customers, train_model  # noqa: E402
+from benchmarks.common import write_customer_csv  # noqa: E402
+from segmentation_core import ModelStore, train_model  # noqa: E402
 
-GENDERS = np.array(["Female", "Male", "Non-binary"])
-REGIONS = np.array(["Northeast", "Southwest", "Midwest", "Pacific", "Mountain"])
 FEATURES = ["age", "annual_income", "spending_score", "purchase_frequency"]
 PREDICT = (
     "mutation P($c: CustomerInput!) { predict(customer: $c) { __typename "
@@ -168,16 +166,6 @@ def gql(url: str, query: str, variables: dict[str, Any] | None = None,
 
 
 # -- (a) bulk scoring ---------------------------------------------------------------------------
-
-
-def make_csv(path: Path, rows: int) -> None:
-    """The benchmark file of benchmarks/core_scoring.py: the generator's customers (seed 7)
-    plus two text columns."""
-    frame = generate_customers(rows, 7).frame
-    rng = np.random.default_rng(7)
-    frame.insert(1, "gender", GENDERS[rng.integers(0, len(GENDERS), rows)])
-    frame["region"] = REGIONS[rng.integers(0, len(REGIONS), rows)]
-    frame.to_csv(path, index=False)
 
 
 def run_in_process(kind: str, model_dir: str, key: str, source: str, out: str) -> None:
@@ -357,7 +345,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         source = tmp / "customers.csv"
-        make_csv(source, n_rows)
+        write_customer_csv(source, n_rows)
         size_mb = source.stat().st_size / 1e6
         env = {"SEGMENTATION_MODELS_DIR": str(tmp / "models"),
                "SEGMENTATION_SIGNING_KEY_FILE": str(tmp / "signing.key"),
@@ -396,7 +384,7 @@ def main() -> None:
             base = source.read_bytes()
             for r in range(rounds):
                 variant = tmp / f"upload-{r}.csv"
-                variant.write_bytes(base + f"{n_rows + 1 + r},Male,40,50.5,50,10,Pacific\n"
+                variant.write_bytes(base + f"{n_rows + 1 + r},40,50.5,50,10,Male,Pacific\n"
                                     .encode())
                 with load_b.measure():
                     up, dataset_id = curl_upload(url, variant)

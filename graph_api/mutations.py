@@ -330,8 +330,9 @@ class Mutation:
     )
     async def rollback_model(self, info: Info) -> ActivateResult:
         service = info.context.service
-        previous = service.current().version
-        version = await run_in_threadpool(info.context.workspace.models.rollback)
+        models = info.context.workspace.models
+        previous = await run_in_threadpool(models.active_version)
+        version = await run_in_threadpool(models.rollback)
         await service.sync()
         return await _activated(info, version, previous)
 

@@ -27,6 +27,9 @@ class Subscription:
         service = info.context.service
         last = None
         status = service.training_status()
+        while status is None and service.training:  # this process starts one: wait for it
+            await asyncio.sleep(POLL_SECONDS)
+            status = service.training_status()
         while status is not None:
             if status != last:
                 last = status

@@ -31,12 +31,13 @@ ASSETS_ROUTE = "/graphiql-assets"
 _ASSET_URL = re.compile(r"https://unpkg\.com/((?:@[^/@\"]+/)?[^/@\"]+)@([^/\"]+)/([^\"]+)")
 _EXAMPLE_QUERY = re.compile(r"const EXAMPLE_QUERY = `.*?`;", re.S)
 
-#: What GraphiQL opens with: the whole dashboard in one request.
+#: What GraphiQL opens with: the whole dashboard in one request. Anonymous on purpose: GraphiQL
+#: remembers a named operation and would send its name with whatever replaces the text.
 DEFAULT_QUERY = """\
-# Customer segmentation API. Press the run button (or Ctrl-Enter) for the dashboard
-# in one request; the Docs pane lists every query and mutation (predict,
+# Customer segmentation API: the dashboard in one request. Press the run button
+# (or Ctrl-Enter); the Docs pane lists every query and mutation (predict,
 # predictRecord, train, uploadDataset, activateModel, scoreDataset...).
-query Dashboard {
+{
   health { status modelLoaded modelVersion training { stage completed total } }
   model { version k silhouette nCustomers trainedAt datasetName features }
   clusters {

@@ -1,8 +1,12 @@
-"""The Starlette app: ``uvicorn graph_api.app:app`` serves the GraphQL API on /graphql.
+"""The Starlette app: ``uvicorn graph_api.app:app`` serves the API.
+
+Routes: ``/graphql`` (GraphQL over HTTP, multipart uploads, graphql-transport-ws, GraphiQL),
+``/score`` (bulk scoring of a CSV body) and ``/exports/<token>`` (downloads), plus GraphiQL's
+offline assets. Each route gets the body limit that fits it.
 
 The same ``app`` is mounted into the Reflex backend (``rx.App(api_transformer=app)``), where its
-lifespan may not run; the model service is then created on the first request instead. Either
-way the active model is loaded once, not per request.
+lifespan may not run; the services are then created on the first request instead. Either way the
+active model is loaded once, not per request.
 """
 
 from __future__ import annotations

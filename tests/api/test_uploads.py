@@ -7,7 +7,7 @@ from __future__ import annotations
 import io
 import json
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -247,3 +247,18 @@ def test_upload_as_plain_json_is_invalid_input(server: Server) -> None:
     result = server.gql(UPLOAD, {"file": "a,b\n1,2\n"})["data"]["uploadDataset"]
     assert result["__typename"] == "InvalidInput"
     assert result["errors"][0]["field"] == "file"
+
+
+def test_uploads_get_the_upload_limit_and_json_keeps_its_own(
+        env: Env, server_factory: Callable[..., Server]) -> None:
+    default = server_factory(env.vars())  # SEGMENTATION_MAX_UPLOAD_BYTES: 256 MiB
+    rows = b"".join(b"%d,%d,%d.5\n" % (i, i % 90, i % 150) for i in range(400_000))
+    big = b"customer_id,age,income\n" + rows
+    assert len(big) > 5 * 1024 * 1024 > 4 * 1024 * 1024  # over the JSON limit
+    r = upload(default, big, "big.csv")
+    assert r.status_code == 200, r.text
+    assert r.json()["data"]["uploadDataset"]["dataset"]["rows"] == 400_000
+    json_body = b'{"query": "{ health { status } }", "padding": "' + b" " * len(big) + b'"}'
+    r = httpx.post(f"{default.url}/graphql", content=json_body, timeout=60,
+                   headers={"Content-Type": "application/json"})
+    assert r.status_code == 413 and "SEGMENTATION_MAX_BODY_BYTES" in r.text

@@ -816,3 +816,34 @@ def test_written_file_has_the_usual_permissions(model: SegmentationModel, tmp_pa
     umask = os.umask(0)
     os.umask(umask)
     assert out.stat().st_mode & 0o777 == 0o666 & ~umask
+
+
+def test_distinct_texts_read_once_give_to_numeric_cell_by_cell() -> None:
+    from segmentation_core.numeric import to_numeric
+
+    texts = [
+        "30",
+        " 30",
+        "30 ",
+        "",
+        "NA",
+        " n/a ",
+        "-",
+        "x",
+        "1e400",
+        "inf",
+        "nan",
+        "1,5",
+        "-3",
+        "+.5",
+        "1e3",
+        "007",
+        "30",
+        "",
+        "x",
+    ] * 3
+    cells = pa.array(texts).dictionary_encode()
+    got, expected = scoring_module._distinct_numbers(cells), to_numeric(pa.array(texts))
+    np.testing.assert_array_equal(got.values, expected.values)
+    np.testing.assert_array_equal(got.missing, expected.missing)
+    np.testing.assert_array_equal(got.invalid, expected.invalid)

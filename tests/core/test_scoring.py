@@ -842,8 +842,12 @@ def test_distinct_texts_read_once_give_to_numeric_cell_by_cell() -> None:
         "",
         "x",
     ] * 3
-    cells = pa.array(texts).dictionary_encode()
-    got, expected = scoring_module._distinct_numbers(cells), to_numeric(pa.array(texts))
-    np.testing.assert_array_equal(got.values, expected.values)
-    np.testing.assert_array_equal(got.missing, expected.missing)
-    np.testing.assert_array_equal(got.invalid, expected.invalid)
+    features = scoring_module._Features(len(texts), 3)
+    features.read(0, pa.array(texts).dictionary_encode())
+    features.read(1, pa.chunked_array([pa.array(texts[:20]), pa.array(texts[20:])]))
+    halves = [pa.array(texts[:20]).dictionary_encode(), pa.array(texts[20:]).dictionary_encode()]
+    features.read(2, pa.chunked_array(halves))
+    expected = to_numeric(pa.array(texts))
+    for j in (0, 1, 2):
+        np.testing.assert_array_equal(features.values[:, j], expected.values)
+        np.testing.assert_array_equal(features.invalid[:, j], expected.invalid)

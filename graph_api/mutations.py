@@ -286,7 +286,7 @@ class Mutation:
             return errors.field_error("file", "must be a file part of a multipart request")
         try:
             imported = await run_in_threadpool(
-                info.context.workspace.datasets.import_file, file.file,
+                info.context.workspace.import_dataset, file.file,
                 name=name or None, filename=file.filename,
             )
         except DataValidationError as exc:

@@ -140,7 +140,7 @@ class ModelService:
         if version is not None:
             try:
                 model = self._store.load(version)
-            except (ModelIntegrityError, ModelNotTrainedError, OSError):
+            except (ModelIntegrityError, ModelNotTrainedError, NotFoundError, OSError):
                 self._refused = state.generation
                 logger.exception("Could not load model %s; still serving %s", version,
                                  self._served.version)

@@ -11,16 +11,13 @@ from __future__ import annotations
 
 import os
 import resource
-import sys
 from pathlib import Path
 
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 
-from segmentation_core import generate_customers  # noqa: E402
+from segmentation_core import generate_customers  # noqa: E402 (scripts put ROOT on sys.path)
 
 GENDERS = np.array(["Female", "Male", "Non-binary"])
 REGIONS = np.array(["Northeast", "Southwest", "Midwest", "Pacific", "Mountain"])

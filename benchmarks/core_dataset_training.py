@@ -18,15 +18,18 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
 
-from common import ROOT, own_cpu_seconds, proc_status, write_customer_csv
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 
-from segmentation_core import ModelStore
-from segmentation_core.datasets import DatasetStore
-from segmentation_core.workspace import Workspace
+from benchmarks.common import own_cpu_seconds, proc_status, write_customer_csv  # noqa: E402
+from segmentation_core import ModelStore  # noqa: E402
+from segmentation_core.datasets import DatasetStore  # noqa: E402
+from segmentation_core.workspace import Workspace  # noqa: E402
 
 FEATURES = ("age", "annual_income", "spending_score", "purchase_frequency")
 

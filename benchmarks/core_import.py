@@ -1,8 +1,8 @@
 """Dataset import: a generated customer CSV into the dataset store, against pandas.read_csv.
 
-The file: ``generate_customers(n, seed=7)`` (customer_id, age, annual_income, spending_score,
-purchase_frequency) plus a ``gender`` and a ``region`` text column, 7 columns, written once into
-a temporary folder (1,000,000 rows: about 35 MB).
+The file: the shared customer CSV of ``benchmarks/common.py`` (customer_id, age, annual_income,
+spending_score, purchase_frequency, gender, region; 1,000,000 rows: about 37 MB), written once
+into a temporary folder.
 
 Ours: ``DatasetStore.import_file(path)`` on an empty store: hash the bytes, sniff, read every
 cell as text with pyarrow, roles and summaries of every column, write ``data.parquet`` and the
@@ -31,14 +31,10 @@ import sys
 import tempfile
 from pathlib import Path
 
-import numpy as np
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from segmentation_core.generator import generate_customers  # noqa: E402
-
-REGIONS = ("North East", "North West", "South East", "South West", "Midlands", "London", "Wales")
+from benchmarks.common import write_customer_csv  # noqa: E402
 
 _STATUS = """
 def _status(key):
@@ -89,15 +85,6 @@ print(json.dumps({{"seconds": seconds, "cpu": cpu, "peak_mb": _status("VmHWM"),
 )
 
 
-def write_file(path: Path, n: int) -> None:
-    """The benchmark's CSV: generated customers plus two text columns."""
-    frame = generate_customers(n, seed=7).frame
-    rng = np.random.default_rng(7)
-    frame["gender"] = np.where(rng.random(n) < 0.5, "Female", "Male")
-    frame["region"] = np.asarray(REGIONS)[rng.integers(0, len(REGIONS), n)]
-    frame.to_csv(path, index=False)
-
-
 def run(code: str) -> dict[str, object]:
     """Run ``code`` in a fresh interpreter and return the JSON it printed last."""
     out = subprocess.run(
@@ -117,7 +104,7 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="core-import-") as tmp:
         path = Path(tmp) / "customers.csv"
-        write_file(path, n)
+        write_customer_csv(path, n)
         size_mb = path.stat().st_size / 1e6
         ours: list[dict[str, object]] = []
         theirs: list[dict[str, object]] = []

@@ -1,8 +1,7 @@
 """Bulk scoring speed: ``score_file`` + ``write_scored`` against the obvious pandas way.
 
-Data: a 1,000,000-row, 7-column customer CSV (``customer_id, gender, age, annual_income,
-spending_score, purchase_frequency, region``; the numbers from the project's generator, seed 7;
-about 37 MB), generated here. Model: trained on the bundled ``data/customers.csv`` (4 features).
+Data: the shared 1,000,000-row, 7-column customer CSV of ``benchmarks/common.py`` (about 37 MB),
+generated here. Model: trained on the bundled ``data/customers.csv`` (4 features).
 
 * ours: ``write_scored(score_file(model, csv), out)``: every original cell kept as it was read,
   ``segment_id, segment_name, confidence, score_problem`` appended, the file fsync'ed and renamed
@@ -28,7 +27,6 @@ import argparse
 import json
 import os
 import pickle
-import resource
 import statistics
 import subprocess
 import sys
@@ -41,45 +39,16 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from segmentation_core import SegmentationModel, generate_customers, train_model  # noqa: E402
+from benchmarks.common import (  # noqa: E402
+    machine_busy_seconds,
+    own_cpu_seconds,
+    proc_status,
+    write_customer_csv,
+)
+from segmentation_core import SegmentationModel, train_model  # noqa: E402
 
 APPROACHES = ("ours", "pandas", "floor")
-GENDERS = np.array(["Female", "Male", "Non-binary"])
-REGIONS = np.array(["Northeast", "Southwest", "Midwest", "Pacific", "Mountain"])
-
-
-def make_csv(path: Path, rows: int) -> None:
-    """The benchmark file: the generator's customers plus two text columns."""
-    frame = generate_customers(rows, 7).frame
-    rng = np.random.default_rng(7)
-    frame.insert(1, "gender", GENDERS[rng.integers(0, len(GENDERS), rows)])
-    frame["region"] = REGIONS[rng.integers(0, len(REGIONS), rows)]
-    frame.to_csv(path, index=False)
-
-
 # -- one run, in its own process -------------------------------------------------------------
-
-
-def _status(key: str) -> int:
-    with open("/proc/self/status") as fh:
-        for line in fh:
-            if line.startswith(key):
-                return int(line.split()[1]) * 1024
-    return 0
-
-
-def _cpu_ticks() -> tuple[float, float]:
-    """Seconds of CPU time the whole machine spent busy and in total since boot."""
-    with open("/proc/stat") as fh:
-        values = [int(v) for v in fh.readline().split()[1:]]
-    tick = os.sysconf("SC_CLK_TCK")
-    idle = values[3] + values[4]
-    return (sum(values) - idle) / tick, sum(values) / tick
-
-
-def _own_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
 
 
 def _ours(model: SegmentationModel, source: Path, out: Path) -> None:
@@ -119,20 +88,20 @@ def run_once(approach: str, model_path: Path, source: Path, out: Path) -> dict[s
     with open(model_path, "rb") as fh:
         model = pickle.load(fh)  # our own file, written by this script
     work = {"ours": _ours, "pandas": _pandas, "floor": _floor}[approach]
-    start_rss = _status("VmRSS:")
-    busy0, _ = _cpu_ticks()
-    own0 = _own_cpu()
+    start_rss = proc_status("VmRSS")
+    busy0 = machine_busy_seconds()
+    own0 = own_cpu_seconds()
     started = time.perf_counter()
     work(model, source, out)
     seconds = time.perf_counter() - started
-    busy1, _ = _cpu_ticks()
-    own = _own_cpu() - own0
+    busy1 = machine_busy_seconds()
+    own = own_cpu_seconds() - own0
     return {
         "seconds": seconds,
         "cpu": own,
         "others_cores": max(busy1 - busy0 - own, 0.0) / seconds,
         "start_rss": start_rss,
-        "peak_rss": _status("VmHWM:"),
+        "peak_rss": proc_status("VmHWM"),
     }
 
 
@@ -190,7 +159,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-scoring-") as folder:
         work = Path(folder)
         source, model_path = work / "customers.csv", work / "model.pkl"
-        make_csv(source, rows)
+        write_customer_csv(source, rows)
         model = train_model(ROOT / "data" / "customers.csv")
         with open(model_path, "wb") as fh:
             pickle.dump(model, fh)

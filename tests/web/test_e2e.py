@@ -15,6 +15,8 @@ import time
 import httpx
 import pytest
 
+from web.testing import open_page
+
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 VALID = {"age": "35", "annual_income": "80", "spending_score": "70", "purchase_frequency": "20"}
@@ -34,7 +36,7 @@ def _fill(page, values: dict[str, str]) -> None:  # noqa: ANN001 - a Playwright 
 
 def test_prediction_shows_segment_and_confidence(prod_app, page) -> None:
     names = {c["name"] for c in _gql(prod_app, "{ clusters { name } }")["clusters"]}
-    page.goto(prod_app.url + "/")
+    open_page(page, prod_app.url + "/")
     _fill(page, VALID)
     page.click("#predict")
     card = page.locator("#prediction-result")
@@ -54,16 +56,24 @@ def test_prediction_shows_segment_and_confidence(prod_app, page) -> None:
 
 def test_bad_age_shows_message_and_sends_nothing(prod_app, page) -> None:
     sent: list[str] = []
-    page.on("websocket", lambda ws: ws.on("framesent", lambda frame: sent.append(str(frame))))
-    page.goto(prod_app.url + "/")
-    page.locator("#age").wait_for()
+    sockets: list = []
+
+    def watch(ws) -> None:  # noqa: ANN001 - a Playwright WebSocket
+        sockets.append(ws)
+        ws.on("framesent", lambda frame: sent.append(str(frame)))
+
+    page.on("websocket", watch)
+    open_page(page, prod_app.url + "/")
     _fill(page, {**VALID, "age": "12"})
     error = page.locator("#age-error")
     error.filter(has_text="between 18 and 100").wait_for()
     assert page.locator("#predict").is_disabled()
     page.press("#age", "Enter")  # implicit submission must not get through either
-    page.wait_for_timeout(500)
-    assert sent, "the page never talked to the backend (the websocket was not observed)"
+    # Leaving the field sends `touch`; events leave the page in order, so once that frame is
+    # out, a submit caused by Enter would have been sent before it.
+    assert sockets, "the page never opened its websocket"
+    with sockets[0].expect_event("framesent", predicate=lambda frame: "touch" in str(frame)):
+        page.locator("#spending_score").focus()
     assert not any("submit" in frame for frame in sent)
     assert page.locator("#prediction-result").count() == 0
     # Fixing the value clears the message and enables the button.
@@ -90,7 +100,7 @@ def test_dashboard_draws_every_chart_and_the_table(prod_app, page, measured) -> 
     timings = []
     for _ in range(3):
         started = time.perf_counter()
-        page.goto(prod_app.url + "/dashboard")
+        open_page(page, prod_app.url + "/dashboard")
         _wait_for_charts(page, k)
         timings.append(time.perf_counter() - started)
     measured.append(
@@ -129,7 +139,7 @@ def test_dashboard_draws_every_chart_and_the_table(prod_app, page, measured) -> 
 
 def test_training_from_the_ui_shows_the_new_version(prod_app, page) -> None:
     before = _gql(prod_app, "{ model { version } }")["model"]["version"]
-    page.goto(prod_app.url + "/dashboard")
+    open_page(page, prod_app.url + "/dashboard")
     version = page.locator("#model-version")
     version.filter(has_text=before).wait_for()
     page.click("#train")
@@ -158,7 +168,7 @@ def test_graphiql_runs_a_query(prod_app, page) -> None:
 
 
 def test_status_is_live_when_the_model_changes_elsewhere(prod_app, page) -> None:
-    page.goto(prod_app.url + "/dashboard")
+    open_page(page, prod_app.url + "/dashboard")
     before = _gql(prod_app, "{ model { version } }")["model"]["version"]
     page.locator("#model-version").filter(has_text=before).wait_for()
     # Another client retrains through the API: the open dashboard notices on its next tick.
@@ -175,7 +185,7 @@ def test_pages_fit_a_375_px_phone(prod_app, browser, path: str) -> None:
     context = browser.new_context(viewport={"width": 375, "height": 812})
     page = context.new_page()
     try:
-        page.goto(prod_app.url + path)
+        open_page(page, prod_app.url + path)
         page.locator("#predict, #cluster-table tbody tr").first.wait_for(timeout=20_000)
         # Nothing may push the page sideways (wide tables scroll inside their own card).
         assert page.evaluate("document.documentElement.scrollWidth") <= 375
@@ -188,7 +198,7 @@ def test_colour_mode_follows_the_system_and_toggles(prod_app, browser) -> None:
     context = browser.new_context(color_scheme="dark")
     page = context.new_page()
     try:
-        page.goto(prod_app.url + "/")
+        open_page(page, prod_app.url + "/")
         html = page.locator("html")
         page.wait_for_function("document.documentElement.classList.contains('dark')")
         page.click("#color-mode-toggle")

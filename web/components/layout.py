@@ -128,6 +128,9 @@ def template(page: Callable[[], rx.Component]) -> Callable[[], rx.Component]:
             direction="column",
             min_height="100vh",
             width="100%",
+            # "true" once the websocket round trip and the page's on_load are done; the
+            # browser tests wait for it before interacting (web.testing.wait_until_ready).
+            custom_attrs={"data-app-ready": rx.cond(rx.State.is_hydrated, "true", "false")},
         )
 
     wrapped.__name__ = page.__name__

@@ -22,6 +22,7 @@ from playwright.sync_api import sync_playwright  # noqa: E402
 from web.testing import (  # noqa: E402
     CHROMIUM_ARGS,
     CHROMIUM_PATH,
+    open_page,
     start_server,
     store_env,
     train_store,
@@ -52,7 +53,7 @@ def main() -> None:
                             device_scale_factor=1,
                         )
                         page = context.new_page()
-                        page.goto(server.url + "/")
+                        open_page(page, server.url + "/")
                         for field, value in CUSTOMER.items():
                             page.fill(f"#{field}", value)
                         page.click("#predict")
@@ -60,7 +61,7 @@ def main() -> None:
                         page.wait_for_timeout(300)
                         home = OUT / f"home-{size_name}-{scheme}.png"
                         page.screenshot(path=home, full_page=True)
-                        page.goto(server.url + "/dashboard")
+                        open_page(page, server.url + "/dashboard")
                         page.locator("#cluster-table tbody tr").first.wait_for()
                         page.wait_for_timeout(800)  # let recharts settle its layout
                         dashboard = OUT / f"dashboard-{size_name}-{scheme}.png"

@@ -219,8 +219,11 @@ def test_other_origins_may_not_call_the_api(prod_app) -> None:
     assert "access-control-allow-origin" not in refused.headers
     preflight = httpx.options(
         own + "/graphql",
-        headers={"Origin": foreign, "Access-Control-Request-Method": "POST",
-                 "Access-Control-Request-Headers": "content-type"},
+        headers={
+            "Origin": foreign,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type",
+        },
         timeout=30,
     )
     assert preflight.headers.get("access-control-allow-origin") != foreign

@@ -30,7 +30,7 @@ def _nav_link(label: str, href: str, icon: str) -> rx.Component:
 
 
 def navbar() -> rx.Component:
-    """Brand, links to both pages and to GraphiQL, and the light/dark toggle."""
+    """Brand, links to the pages and to GraphiQL, and the light/dark toggle."""
     return rx.el.nav(
         rx.hstack(
             rx.link(
@@ -49,6 +49,8 @@ def navbar() -> rx.Component:
             rx.hstack(
                 _nav_link("Predict", "/", "user-search"),
                 _nav_link("Dashboard", "/dashboard", "layout-dashboard"),
+                _nav_link("Data", "/data", "database"),
+                _nav_link("Models", "/models", "history"),
                 # /graphql is served by the API, not a Reflex route: a plain anchor, full load.
                 rx.el.a(
                     rx.hstack(
@@ -84,7 +86,7 @@ def footer() -> rx.Component:
     return rx.el.footer(
         rx.flex(
             rx.text(
-                "Customer segmentation · K-Means, k chosen by elbow and silhouette",
+                "Customer segmentation · K-Means, k chosen by silhouette, checked by bootstrap",
                 size="1",
                 color_scheme="gray",
             ),

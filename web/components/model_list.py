@@ -1,0 +1,143 @@
+"""The model history (`model-list`, rows `data-version`, the active one `data-active="true"`),
+an Activate button per row (`data-activate`) and Roll back (`rollback`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import reflex as rx
+
+
+def _row(m: rx.Var, state: Any) -> rx.Component:
+    version = m["version"].to(str)
+    active = m["active"].to(bool)
+    return rx.table.row(
+        rx.table.row_header_cell(
+            rx.flex(
+                rx.text(m["trained"], weight="medium", size="2", white_space="nowrap"),
+                rx.code(version, size="1", variant="ghost", color_scheme="gray"),
+                direction="column",
+                spacing="1",
+            )
+        ),
+        rx.table.cell(m["dataset"]),
+        rx.table.cell(m["features"], min_width="160px"),
+        rx.table.cell(m["k"], justify="end"),
+        rx.table.cell(m["silhouette"], justify="end"),
+        rx.table.cell(m["stability"], justify="end"),
+        rx.table.cell(
+            rx.cond(
+                active,
+                rx.badge(
+                    rx.icon("circle-check", size=12),
+                    "active",
+                    color_scheme="green",
+                    variant="solid",
+                    size="2",
+                ),
+                rx.button(
+                    rx.cond(state.busy == version, rx.spinner(size="1"), rx.icon("play", size=14)),
+                    "Activate",
+                    size="1",
+                    variant="soft",
+                    on_click=state.activate(version),
+                    disabled=state.busy != "",
+                    custom_attrs={"data-activate": version},
+                ),
+            ),
+            white_space="nowrap",
+        ),
+        custom_attrs={
+            "data-version": version,
+            "data-active": rx.cond(active, "true", "false"),
+        },
+        background=rx.cond(active, rx.color("green", 2), "transparent"),
+    )
+
+
+def model_list(state: Any) -> rx.Component:
+    """The history card."""
+    table = rx.table.root(
+        rx.table.header(
+            rx.table.row(
+                rx.table.column_header_cell("Trained"),
+                rx.table.column_header_cell("Dataset"),
+                rx.table.column_header_cell("Features"),
+                rx.table.column_header_cell("k", justify="end"),
+                rx.table.column_header_cell("Silhouette", justify="end"),
+                rx.table.column_header_cell("Stability", justify="end"),
+                rx.table.column_header_cell(""),
+            )
+        ),
+        rx.table.body(rx.foreach(state.rows, lambda m: _row(m, state))),
+        id="model-list",
+        variant="surface",
+        size="1",
+        width="100%",
+    )
+    return rx.card(
+        rx.flex(
+            rx.flex(
+                rx.flex(
+                    rx.heading("Versions", size="3"),
+                    rx.text(
+                        "Silhouette: how well separated the segments are (higher is better). "
+                        "Stability: how reliably the same segments come back on resampled "
+                        "customers (1 = always).",
+                        size="1",
+                        color_scheme="gray",
+                    ),
+                    direction="column",
+                    spacing="1",
+                    flex="1",
+                    min_width="0",
+                ),
+                rx.button(
+                    rx.cond(
+                        state.busy == "rollback", rx.spinner(size="2"), rx.icon("undo-2", size=16)
+                    ),
+                    "Roll back",
+                    id="rollback",
+                    on_click=state.rollback,
+                    disabled=state.busy != "",
+                    variant="outline",
+                    title="Back to the version that was active before the current one",
+                    size="2",
+                ),
+                justify="between",
+                align="start",
+                spacing="3",
+                wrap="wrap",
+                width="100%",
+            ),
+            rx.cond(
+                state.action_message != "",
+                rx.callout(
+                    state.action_message,
+                    icon=rx.cond(state.action_failed, "triangle-alert", "circle-check"),
+                    color_scheme=rx.cond(state.action_failed, "red", "green"),
+                    size="1",
+                    id="model-action-result",
+                ),
+            ),
+            rx.cond(
+                state.loading & (state.rows.length() == 0),
+                rx.skeleton(height="160px", width="100%"),
+                rx.cond(
+                    state.rows.length() > 0,
+                    rx.box(table, overflow_x="auto", width="100%"),
+                    rx.text(
+                        "No model is trained yet: train one on the ",
+                        rx.link("data page", href="/data"),
+                        ".",
+                        color_scheme="gray",
+                        size="2",
+                    ),
+                ),
+            ),
+            direction="column",
+            spacing="3",
+        ),
+        width="100%",
+        min_width="0",
+    )

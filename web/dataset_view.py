@@ -27,7 +27,7 @@ ROLES = {
 #: The transform choices of a feature, as the select shows them.
 TRANSFORMS = (
     ("NONE", "as is"),
-    ("LOG", "log (for skewed, ≥ 0)"),
+    ("LOG", "log"),
     ("AUTO", "automatic"),
 )
 
@@ -65,6 +65,7 @@ class ColumnRow(TypedDict):
     skewness: str
     suggested: str  # NONE or LOG
     hint: str  # why LOG is suggested, or what a non-numeric column holds
+    summary: str  # missing, distinct and range in one line (narrow screens)
     bars: list[Bar]
 
 
@@ -142,6 +143,11 @@ def column_rows(dataset: Dataset | None) -> list[ColumnRow]:
             hint = "Text or dates: not used"
         else:
             hint = ""
+        facts = [f"{c.distinct:,} distinct"]
+        if c.missing:
+            facts.insert(0, f"{c.missing:,} missing")
+        if numeric:
+            facts.append(f"{fmt(c.min)} – {fmt(c.max)}")
         rows.append(
             ColumnRow(
                 name=c.name,
@@ -155,6 +161,7 @@ def column_rows(dataset: Dataset | None) -> list[ColumnRow]:
                 skewness="" if c.skewness is None else f"{c.skewness:+.2f}",
                 suggested=c.suggested_transform if numeric else "NONE",
                 hint=hint,
+                summary=" · ".join(facts),
                 bars=distribution_bars(c),
             )
         )

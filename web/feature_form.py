@@ -28,7 +28,7 @@ class FormField(TypedDict):
     error_id: str  # `<dom_id>-error`
     label: str
     unit: str
-    hint: str  # unit and accepted range, under the label
+    hint: str  # unit and accepted range (the training range when any number is accepted)
     placeholder: str  # the training median
     minimum: float | None
     maximum: float | None
@@ -50,7 +50,11 @@ def form_fields(specs: Sequence[FeatureSpec]) -> list[FormField]:
     for i, s in enumerate(specs):
         dom_id = s.name if s.name in BUNDLED_IDS else f"feature-{i}"
         unit = s.unit or ""
-        limits = _range_text(s.min, s.max)
+        limits = (
+            _range_text(s.min, s.max)
+            if s.min is not None or s.max is not None
+            else f"usually {fmt(s.training_min)}–{fmt(s.training_max)}"
+        )
         fields.append(
             FormField(
                 name=s.name,

@@ -38,7 +38,7 @@ CHROMIUM_PATH = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
 
 
 def store_env(base: Path) -> dict[str, str]:
-    """This process's environment with a model store and signing key of their own under `base`.
+    """This process's environment with a model store, datasets and signing key under `base`.
 
     The key lies outside the store, as the store requires; no API key, and the UI calls the API
     mounted on its own port.
@@ -46,9 +46,10 @@ def store_env(base: Path) -> dict[str, str]:
     env = dict(os.environ)
     env["SEGMENTATION_MODELS_DIR"] = str(base / "models")
     env["SEGMENTATION_SIGNING_KEY_FILE"] = str(base / "secrets" / "signing.key")
+    env["SEGMENTATION_DATASETS_DIR"] = str(base / "datasets")
     env["SEGMENTATION_DATA"] = str(ROOT / "data" / "customers.csv")
-    env.pop("SEGMENTATION_API_KEY", None)
-    env.pop("SEGMENTATION_GRAPHQL_URL", None)
+    for name in ("SEGMENTATION_API_KEY", "SEGMENTATION_GRAPHQL_URL", "SEGMENTATION_EXPORTS_DIR"):
+        env.pop(name, None)
     return env
 
 

@@ -107,6 +107,7 @@ def _make_asgi_app(store: Store, api_key: str | None = None):  # noqa: ANN202 - 
         data_path=Path(env["SEGMENTATION_DATA"]),
         models_dir=Path(env["SEGMENTATION_MODELS_DIR"]),
         signing_key_file=Path(env["SEGMENTATION_SIGNING_KEY_FILE"]),
+        datasets_dir=Path(env["SEGMENTATION_DATASETS_DIR"]),
     )
     return create_app(ApiSettings(api_key=api_key), core)
 

@@ -138,7 +138,7 @@ def test_form_fields_come_from_the_feature_specs() -> None:
     mall = form_fields(MODEL.feature_specs)
     assert [f["dom_id"] for f in mall] == ["feature-0", "feature-1"]
     assert [f["label"] for f in mall] == ["Annual Income", "Spending Score"]
-    assert mall[0]["hint"] == "k$, any number"
+    assert mall[0]["hint"] == "k$, usually 15–137"
 
 
 @pytest.mark.parametrize(

@@ -1,7 +1,10 @@
 """The selected dataset's columns (`dataset-columns`, rows `data-column`): what each holds, and
 for numeric ones a feature checkbox (`data-feature-toggle`) and a transform select
 (`data-transform-select`, the suggested transform first chosen). A feature the API refused
-shows its message in its row (`data-column-error`)."""
+shows its message in its row (`data-column-error`).
+
+On phones the statistics fold into one line under the name, so the checkbox, the name and the
+transform fit 375 px without scrolling sideways."""
 
 from __future__ import annotations
 
@@ -12,6 +15,11 @@ import reflex as rx
 from web.components.mini_distribution import mini_distribution
 from web.components.native_select import native_select
 from web.dataset_view import TRANSFORMS
+
+#: Table cells shown from Radix's `sm` breakpoint (768 px) on.
+WIDE = rx.breakpoints(initial="none", sm="table-cell")
+#: Text shown below it instead.
+NARROW = rx.breakpoints(initial="block", sm="none")
 
 
 def _row(c: rx.Var, state: Any) -> rx.Component:
@@ -30,7 +38,19 @@ def _row(c: rx.Var, state: Any) -> rx.Component:
         ),
         rx.table.row_header_cell(
             rx.flex(
-                rx.text(name, weight="medium", size="2", word_break="break-word"),
+                rx.hstack(
+                    rx.text(name, weight="medium", size="2", word_break="break-word"),
+                    rx.box(
+                        rx.badge(
+                            c["role_label"], color_scheme=c["role_color"], variant="soft", size="1"
+                        ),
+                        display=NARROW,
+                    ),
+                    spacing="2",
+                    align="center",
+                    wrap="wrap",
+                ),
+                rx.text(c["summary"], size="1", color_scheme="gray", display=NARROW),
                 rx.cond(c["hint"] != "", rx.text(c["hint"], size="1", color_scheme="gray")),
                 rx.cond(
                     error != "",
@@ -44,17 +64,18 @@ def _row(c: rx.Var, state: Any) -> rx.Component:
                 ),
                 direction="column",
                 spacing="1",
-                min_width="140px",
+                min_width=rx.breakpoints(initial="0", sm="140px"),
             )
         ),
         rx.table.cell(
-            rx.badge(c["role_label"], color_scheme=c["role_color"], variant="soft", size="1")
+            rx.badge(c["role_label"], color_scheme=c["role_color"], variant="soft", size="1"),
+            display=WIDE,
         ),
-        rx.table.cell(c["missing"], justify="end"),
-        rx.table.cell(c["distinct"], justify="end"),
-        rx.table.cell(c["range"], white_space="nowrap"),
-        rx.table.cell(c["skewness"], justify="end"),
-        rx.table.cell(mini_distribution(c["bars"])),
+        rx.table.cell(c["missing"], justify="end", display=WIDE),
+        rx.table.cell(c["distinct"], justify="end", display=WIDE),
+        rx.table.cell(c["range"], white_space="nowrap", display=WIDE),
+        rx.table.cell(c["skewness"], justify="end", display=WIDE),
+        rx.table.cell(mini_distribution(c["bars"]), display=WIDE),
         rx.table.cell(
             rx.cond(
                 numeric,
@@ -79,13 +100,17 @@ def column_table(state: Any) -> rx.Component:
             rx.table.row(
                 rx.table.column_header_cell(rx.text("Use", size="1")),
                 rx.table.column_header_cell("Column"),
-                rx.table.column_header_cell("Role"),
-                rx.table.column_header_cell("Missing", justify="end"),
-                rx.table.column_header_cell("Distinct", justify="end"),
-                rx.table.column_header_cell("Range"),
-                rx.table.column_header_cell("Skew", justify="end", title="Skewness"),
-                rx.table.column_header_cell("Distribution"),
-                rx.table.column_header_cell("Transform"),
+                rx.table.column_header_cell("Role", display=WIDE),
+                rx.table.column_header_cell("Missing", justify="end", display=WIDE),
+                rx.table.column_header_cell("Distinct", justify="end", display=WIDE),
+                rx.table.column_header_cell("Range", display=WIDE),
+                rx.table.column_header_cell("Skew", justify="end", title="Skewness", display=WIDE),
+                rx.table.column_header_cell("Distribution", display=WIDE),
+                rx.table.column_header_cell(
+                    "Transform",
+                    title="log: log(1 + x), for amounts that are mostly small with a few large "
+                    "ones (needs values ≥ 0); automatic: log when the column is skewed",
+                ),
             )
         ),
         rx.table.body(rx.foreach(state.columns, lambda c: _row(c, state))),
@@ -102,18 +127,26 @@ def column_table(state: Any) -> rx.Component:
                         state.selected_name != "", "Columns of " + state.selected_name, "Columns"
                     ),
                     size="3",
+                    word_break="break-word",
                 ),
                 rx.spacer(),
                 rx.cond(
                     state.selected_rows != "",
-                    rx.text(state.selected_rows, " rows", size="1", color_scheme="gray"),
+                    rx.text(
+                        state.selected_rows,
+                        " rows",
+                        size="1",
+                        color_scheme="gray",
+                        white_space="nowrap",
+                    ),
                 ),
                 align="baseline",
                 width="100%",
             ),
             rx.text(
-                "Tick the numeric columns the segments should be built on. Skewed amounts "
-                "(spend, revenue) usually segment better with the log transform.",
+                "Tick the numeric columns the segments should be built on. Amounts that are "
+                "mostly small with a few very large ones (spend, revenue) usually segment "
+                "better with the log transform; it is suggested where a column is skewed.",
                 size="1",
                 color_scheme="gray",
             ),

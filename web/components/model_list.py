@@ -7,6 +7,32 @@ from typing import Any
 
 import reflex as rx
 
+#: Cells shown from Radix's `sm` breakpoint (768 px) on; below, one summary line replaces them.
+WIDE = rx.breakpoints(initial="none", sm="table-cell")
+NARROW = rx.breakpoints(initial="block", sm="none")
+
+
+def _action(version: rx.Var, active: rx.Var, state: Any) -> rx.Component:
+    return rx.cond(
+        active,
+        rx.badge(
+            rx.icon("circle-check", size=12),
+            "active",
+            color_scheme="green",
+            variant="solid",
+            size="2",
+        ),
+        rx.button(
+            rx.cond(state.busy == version, rx.spinner(size="1"), rx.icon("play", size=14)),
+            "Activate",
+            size="1",
+            variant="soft",
+            on_click=state.activate(version),
+            disabled=state.busy != "",
+            custom_attrs={"data-activate": version},
+        ),
+    )
+
 
 def _row(m: rx.Var, state: Any) -> rx.Component:
     version = m["version"].to(str)
@@ -15,38 +41,32 @@ def _row(m: rx.Var, state: Any) -> rx.Component:
         rx.table.row_header_cell(
             rx.flex(
                 rx.text(m["trained"], weight="medium", size="2", white_space="nowrap"),
-                rx.code(version, size="1", variant="ghost", color_scheme="gray"),
+                rx.code(
+                    version, size="1", variant="ghost", color_scheme="gray", word_break="break-all"
+                ),
+                rx.text(
+                    m["dataset"],
+                    " · k=",
+                    m["k"].to_string(),
+                    " · silhouette ",
+                    m["silhouette"],
+                    " · stability ",
+                    m["stability"],
+                    size="1",
+                    color_scheme="gray",
+                    display=NARROW,
+                ),
+                rx.text(m["features"], size="1", color_scheme="gray", display=NARROW),
                 direction="column",
                 spacing="1",
             )
         ),
-        rx.table.cell(m["dataset"]),
-        rx.table.cell(m["features"], min_width="160px"),
-        rx.table.cell(m["k"], justify="end"),
-        rx.table.cell(m["silhouette"], justify="end"),
-        rx.table.cell(m["stability"], justify="end"),
-        rx.table.cell(
-            rx.cond(
-                active,
-                rx.badge(
-                    rx.icon("circle-check", size=12),
-                    "active",
-                    color_scheme="green",
-                    variant="solid",
-                    size="2",
-                ),
-                rx.button(
-                    rx.cond(state.busy == version, rx.spinner(size="1"), rx.icon("play", size=14)),
-                    "Activate",
-                    size="1",
-                    variant="soft",
-                    on_click=state.activate(version),
-                    disabled=state.busy != "",
-                    custom_attrs={"data-activate": version},
-                ),
-            ),
-            white_space="nowrap",
-        ),
+        rx.table.cell(m["dataset"], display=WIDE),
+        rx.table.cell(m["features"], min_width="160px", display=WIDE),
+        rx.table.cell(m["k"], justify="end", display=WIDE),
+        rx.table.cell(m["silhouette"], justify="end", display=WIDE),
+        rx.table.cell(m["stability"], justify="end", display=WIDE),
+        rx.table.cell(_action(version, active, state), white_space="nowrap"),
         custom_attrs={
             "data-version": version,
             "data-active": rx.cond(active, "true", "false"),
@@ -61,11 +81,11 @@ def model_list(state: Any) -> rx.Component:
         rx.table.header(
             rx.table.row(
                 rx.table.column_header_cell("Trained"),
-                rx.table.column_header_cell("Dataset"),
-                rx.table.column_header_cell("Features"),
-                rx.table.column_header_cell("k", justify="end"),
-                rx.table.column_header_cell("Silhouette", justify="end"),
-                rx.table.column_header_cell("Stability", justify="end"),
+                rx.table.column_header_cell("Dataset", display=WIDE),
+                rx.table.column_header_cell("Features", display=WIDE),
+                rx.table.column_header_cell("k", justify="end", display=WIDE),
+                rx.table.column_header_cell("Silhouette", justify="end", display=WIDE),
+                rx.table.column_header_cell("Stability", justify="end", display=WIDE),
                 rx.table.column_header_cell(""),
             )
         ),

@@ -10,6 +10,7 @@ events: each shows its own progress and its own errors, and the rest of the page
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -55,7 +56,7 @@ from web.dataset_view import (
 )
 from web.formatting import fmt_bytes
 from web.settings import load_settings
-from web.training_watch import Done, progress_words, watch
+from web.training_watch import POLL_EVERY_S, Done, progress_words, watch
 
 DATASET_UPLOAD_ID = "dataset-upload"
 SCORE_UPLOAD_ID = "score-upload"
@@ -146,6 +147,8 @@ class DataState(rx.State):
 
     #: What to retry once the user typed an API key.
     _pending: str = ""
+    #: The last list showed a training this page did not start.
+    _running_elsewhere: bool = False
 
     @rx.var
     def n_ticked(self) -> int:
@@ -160,8 +163,17 @@ class DataState(rx.State):
     # -- datasets --------------------------------------------------------------------------
 
     @rx.event
-    async def load(self) -> None:
-        """The dataset list; selects the active model's dataset (or the newest) the first time."""
+    async def load(self):
+        """The dataset list; selects the active model's dataset (or the newest) the first time.
+
+        A training started elsewhere (another tab, another user, the API) is followed here too.
+        """
+        await self._load()
+        if self._running_elsewhere and not self.training:
+            return DataState.follow_training
+        return None
+
+    async def _load(self) -> None:
         self.loading = True
         try:
             page = await api_client.fetch_datasets()
@@ -170,6 +182,7 @@ class DataState(rx.State):
             self.loading = False
             return
         self.api_error = ""
+        self._running_elsewhere = page.training is not None
         self.datasets = dataset_rows(page.datasets, page.active_dataset_id)
         self.active_version = page.active_version or ""
         self.loading = False
@@ -409,8 +422,38 @@ class DataState(rx.State):
                     (await self.get_state(AuthState))._ask(
                         "This server only lets key holders train."
                     )
-        if outcome is not None and isinstance(outcome, ModelInfo):
+        if isinstance(outcome, ModelInfo):
             yield DataState.load
+        elif isinstance(outcome, TrainingInProgress):
+            yield DataState.follow_training
+
+    @rx.event(background=True)
+    async def follow_training(self):
+        """Show the progress of a training this page did not start, until it ends."""
+        async with self:
+            if self.training:
+                return
+            self.training = True
+            self.train_stage, self.train_stage_code, self.train_steps = "Starting", "", ""
+            self.train_error, self.trained_version = "", ""
+        started = time.monotonic()
+        while True:
+            try:
+                status = (await api_client.fetch_health()).training
+            except ApiError:
+                status = None
+            if status is None:
+                break
+            stage, steps, pct = progress_words(status)
+            async with self:
+                self.train_stage = f"{stage} (a training started elsewhere)"
+                self.train_stage_code, self.train_steps, self.train_pct = status.stage, steps, pct
+                self.train_elapsed = int(time.monotonic() - started)
+            await asyncio.sleep(POLL_EVERY_S)
+        async with self:
+            self.training = False
+            self._running_elsewhere = False
+        yield DataState.load
 
     # -- scoring ---------------------------------------------------------------------------
 

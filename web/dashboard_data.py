@@ -8,6 +8,7 @@ with its own features (1 to many) and segments (2 to 10 and more).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import TypedDict
 
@@ -341,9 +342,15 @@ def driver_charts(
 
 
 def driver_domain(charts: Sequence[DriverChart]) -> float:
-    """One symmetric x range for every drivers chart, so bars compare across segments."""
+    """One symmetric x range for every drivers chart, so bars compare across segments: the
+    largest |z| rounded up to the next half standard deviation (at least 1)."""
     largest = max((abs(r["z"]) for c in charts for r in c["rows"]), default=1.0)
-    return max(1.0, round(largest + 0.25, 1))
+    return max(1.0, math.ceil(2 * largest + 0.1) / 2)
+
+
+def driver_ticks(domain: float) -> list[float]:
+    """Five ticks on the drivers' axis: both ends, the halves and 0."""
+    return [-domain, -domain / 2, 0.0, domain / 2, domain]
 
 
 def category_tables(clusters: Sequence[ClusterProfile]) -> list[CategoryTable]:

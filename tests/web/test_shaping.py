@@ -26,6 +26,7 @@ from web.dashboard_data import (
     category_tables,
     driver_charts,
     driver_domain,
+    driver_ticks,
     elbow_rows,
     feature_bars,
     feature_labels,
@@ -213,7 +214,8 @@ def test_drivers_are_diverging_bars_in_the_segment_colour() -> None:
     assert big["rows"][0]["z"] == 1.2 and big["rows"][0]["fill"] == segment_color(1)
     assert big["summary"] == "Mostly higher spending score than average (+1.2 sd)"
     assert charts[2]["summary"].startswith("Mostly lower spending score")
-    assert driver_domain(charts) == 1.6  # one symmetric axis for every segment
+    assert driver_domain(charts) == 1.5  # one symmetric axis for every segment, by half sds
+    assert driver_ticks(1.5) == [-1.5, -0.75, 0.0, 0.75, 1.5]
 
 
 def test_categories_are_shaded_by_lift() -> None:

@@ -12,7 +12,7 @@ from web.components.chart_card import AXIS_COLOR, GRID_COLOR, TOOLTIP_STYLE, cha
 from web.components.segment_badge import segment_badge
 
 
-def _segment(chart: rx.Var, domain: rx.Var) -> rx.Component:
+def _segment(chart: rx.Var, domain: rx.Var, ticks: rx.Var) -> rx.Component:
     tick = {"fill": AXIS_COLOR, "fontSize": 11}
     return rx.flex(
         rx.flex(
@@ -27,10 +27,10 @@ def _segment(chart: rx.Var, domain: rx.Var) -> rx.Component:
             rx.recharts.x_axis(
                 type_="number",
                 domain=rx.Var.create([-domain, domain]),
+                ticks=ticks,
                 tick=tick,
                 stroke=GRID_COLOR,
                 allow_decimals=True,
-                tick_count=5,
             ),
             rx.recharts.y_axis(
                 data_key="feature",
@@ -58,10 +58,12 @@ def _segment(chart: rx.Var, domain: rx.Var) -> rx.Component:
     )
 
 
-def drivers_chart(charts: rx.Var, domain: rx.Var, *, loading: rx.Var) -> rx.Component:
+def drivers_chart(
+    charts: rx.Var, domain: rx.Var, ticks: rx.Var, *, loading: rx.Var
+) -> rx.Component:
     """`chart-drivers`: one diverging bar chart per `DriverChart`."""
     body = rx.grid(
-        rx.foreach(charts, lambda c: _segment(c, domain)),
+        rx.foreach(charts, lambda c: _segment(c, domain, ticks)),
         columns=rx.breakpoints(initial="1", sm="2", lg="3"),
         spacing="4",
         width="100%",

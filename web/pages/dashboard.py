@@ -54,6 +54,7 @@ from web.dashboard_data import (
     category_tables,
     driver_charts,
     driver_domain,
+    driver_ticks,
     elbow_rows,
     feature_bars,
     feature_labels,
@@ -127,6 +128,7 @@ class DashboardState(rx.State):
     min_share: str = ""
     drivers: list[DriverChart] = []
     domain: float = 1.0
+    ticks: list[float] = [-1.0, -0.5, 0.0, 0.5, 1.0]
     categories: list[CategoryTable] = []
     columns: list[str] = []
     rows: list[TableRow] = []
@@ -198,6 +200,7 @@ class DashboardState(rx.State):
         self.elbow_k = (d.elbow.elbow_k or 0) if d.elbow else 0
         self.drivers = driver_charts(d.clusters, labels)
         self.domain = driver_domain(self.drivers)
+        self.ticks = driver_ticks(self.domain)
         self.categories = category_tables(d.clusters)
         self.columns = table_columns(d.clusters, labels)
         self.rows = table_rows(d.clusters)
@@ -422,7 +425,7 @@ def dashboard() -> rx.Component:
             spacing="4",
             width="100%",
         ),
-        drivers_chart(s.drivers, s.domain, loading=s.loading),
+        drivers_chart(s.drivers, s.domain, s.ticks, loading=s.loading),
         categories_card(s.categories, loading=s.loading),
         cluster_table(s.columns, s.rows, loading=s.loading, state=s),
         rename_dialog(s),

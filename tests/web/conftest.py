@@ -290,7 +290,8 @@ def page(browser) -> Iterator[object]:  # noqa: ANN001 - playwright's Browser
     """A fresh desktop-sized page; the test fails if the page logged a JavaScript error."""
     context = browser.new_context(viewport={"width": 1440, "height": 900})
     page = context.new_page()
-    page.set_default_timeout(20_000)
+    # An upper bound for waits on conditions; only a test that would never pass waits it out.
+    page.set_default_timeout(60_000)
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(f"uncaught: {exc}"))
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)

@@ -63,6 +63,12 @@ def status_card(state: Any) -> rx.Component:
                 spacing="3",
                 width="100%",
             ),
+            rx.foreach(
+                state.notes,
+                lambda note: rx.text(
+                    rx.icon("info", size=12), " ", note, size="1", color_scheme="gray"
+                ),
+            ),
             direction="column",
             spacing="3",
         ),

@@ -57,6 +57,7 @@ def _result(state: Any) -> rx.Component:
                 spacing="5",
                 wrap="wrap",
             ),
+            rx.foreach(state.trained_notes, lambda note: rx.text(note, size="1")),
             rx.hstack(
                 rx.link(
                     rx.button(rx.icon("layout-dashboard", size=16), "Open the dashboard", size="2"),

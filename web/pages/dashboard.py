@@ -110,6 +110,7 @@ class DashboardState(rx.State):
     silhouette: str = ""
     stability: str = "–"
     n_customers: int = 0
+    notes: list[str] = []
 
     selected_version: str = ""
     picker: list[PickerOption] = []
@@ -216,6 +217,7 @@ class DashboardState(rx.State):
         self.silhouette = f"{model.silhouette:.3f}" if model else ""
         self.stability = model_stability_words(model)
         self.n_customers = model.n_customers if model else 0
+        self.notes = list(model.notes) if model else []
         self.min_share = fmt_pct(model.min_segment_share, 0) if model else ""
 
     @rx.event

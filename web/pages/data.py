@@ -134,6 +134,7 @@ class DataState(rx.State):
     trained_silhouette: str = ""
     trained_stability: str = ""
     trained_rows: str = ""
+    trained_notes: list[str] = []
 
     scoring: bool = False
     score_stage: str = ""
@@ -408,6 +409,7 @@ class DataState(rx.State):
                         "–" if model.stability is None else f"{model.stability:.2f}"
                     )
                     self.trained_rows = f"{model.n_customers:,}"
+                    self.trained_notes = list(model.notes)
                     self.active_version = model.version
                 case InvalidInput() as invalid:
                     by_column, by_option, rest = training_errors(invalid, features)

@@ -27,7 +27,7 @@ def _segment(chart: rx.Var, domain: rx.Var, ticks: rx.Var) -> rx.Component:
             rx.recharts.x_axis(
                 type_="number",
                 domain=rx.Var.create([-domain, domain]),
-                ticks=ticks,
+                ticks=ticks.to(list[int]),  # recharts takes any numbers; the prop is typed int
                 tick=tick,
                 stroke=GRID_COLOR,
                 allow_decimals=True,

@@ -295,6 +295,13 @@ def page(browser) -> Iterator[object]:  # noqa: ANN001 - playwright's Browser
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(f"uncaught: {exc}"))
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    # Chromium's "Failed to load resource" names no URL: record which request failed.
+    page.on(
+        "response",
+        lambda r: errors.append(f"HTTP {r.status} {r.request.method} {r.url}")
+        if r.status >= 400
+        else None,
+    )
     yield page
     context.close()
     assert not errors, f"the page logged errors: {errors}"

@@ -51,12 +51,15 @@ def navbar() -> rx.Component:
                 _nav_link("Dashboard", "/dashboard", "layout-dashboard"),
                 _nav_link("Data", "/data", "database"),
                 _nav_link("Models", "/models", "history"),
-                # /graphql is served by the API, not a Reflex route: a plain anchor, full load.
+                # /graphql is served by the API, not a Reflex route: Reflex compiles a relative
+                # link into a client-side router link (which would show Reflex's 404), so ask
+                # the router for a full page load.
                 rx.el.a(
                     rx.hstack(
                         rx.icon("braces", size=16), rx.text("GraphiQL"), spacing="1", align="center"
                     ),
                     href="/graphql",
+                    custom_attrs={"reloadDocument": True},
                     style={"color": "inherit", "text_decoration": "none", "font_weight": "500"},
                     display=["none", "none", "block"],
                 ),
@@ -93,7 +96,12 @@ def footer() -> rx.Component:
             rx.spacer(),
             rx.text(
                 "GraphQL API and GraphiQL at ",
-                rx.el.a("/graphql", href="/graphql", style={"color": "inherit"}),
+                rx.el.a(
+                    "/graphql",
+                    href="/graphql",
+                    custom_attrs={"reloadDocument": True},
+                    style={"color": "inherit"},
+                ),
                 size="1",
                 color_scheme="gray",
             ),

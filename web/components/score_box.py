@@ -58,6 +58,8 @@ def score_box(state: Any, zone: rx.Component) -> rx.Component:
             href=state.score_href,
             download=state.score_download_name,
             id="score-download",
+            # Reflex compiles a link into a client-side router link: let the browser fetch it.
+            custom_attrs={"reloadDocument": True},
         ),
         rx.text(
             "Every original column, then segment_id, segment_name, confidence and "

@@ -298,9 +298,11 @@ def page(browser) -> Iterator[object]:  # noqa: ANN001 - playwright's Browser
     # Chromium's "Failed to load resource" names no URL: record which request failed.
     page.on(
         "response",
-        lambda r: errors.append(f"HTTP {r.status} {r.request.method} {r.url}")
-        if r.status >= 400
-        else None,
+        lambda r: (
+            errors.append(f"HTTP {r.status} {r.request.method} {r.url}")
+            if r.status >= 400
+            else None
+        ),
     )
     yield page
     context.close()

@@ -146,6 +146,19 @@ def heat_background(strength: float) -> str:
     return f"var(--accent-{step})"
 
 
+class HeatColumn(TypedDict):
+    """A column of a heat-mapped table: a segment (with its colours) or a plain value ("")."""
+
+    name: str
+    color: str
+    text_color: str
+
+
+def plain_columns(names: Sequence[str]) -> list[HeatColumn]:
+    """Columns that are values, not segments (drawn as plain text)."""
+    return [HeatColumn(name=n, color="", text_color="") for n in names]
+
+
 class HeatRow(TypedDict):
     """A row of a heat-mapped table: the segment in its colour, then one cell per column."""
 
@@ -159,7 +172,7 @@ class CategoryTable(TypedDict):
     """One categorical column across segments: rows = segments, columns = its values."""
 
     column: str
-    values: list[str]
+    values: list[HeatColumn]
     rows: list[HeatRow]
 
 
@@ -389,7 +402,7 @@ def category_tables(clusters: Sequence[ClusterProfile]) -> list[CategoryTable]:
             rows.append(
                 HeatRow(name=c.name, color=color, text_color=text_color_on(color), cells=cells)
             )
-        tables.append(CategoryTable(column=column, values=values, rows=rows))
+        tables.append(CategoryTable(column=column, values=plain_columns(values), rows=rows))
     return tables
 
 

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from typing import TypedDict
 
 from web.api_client import ModelComparison, ModelInfo
-from web.dashboard_data import HeatCell, HeatRow, heat_background
+from web.dashboard_data import HeatCell, HeatColumn, HeatRow, heat_background
 from web.formatting import fmt_pct, fmt_time
 from web.palette import segment_color, text_color_on
 
@@ -116,7 +116,7 @@ def ari_words(ari: float) -> tuple[str, str]:
 class FlowTable(TypedDict):
     """The a x b table: rows a's segments, columns b's, cells customers shaded by row share."""
 
-    columns: list[str]
+    columns: list[HeatColumn]
     rows: list[HeatRow]
 
 
@@ -153,4 +153,8 @@ def flow_table(comparison: ModelComparison) -> FlowTable:
         rows.append(
             HeatRow(name=a_names[a], color=color, text_color=text_color_on(color), cells=row_cells)
         )
-    return FlowTable(columns=[b_names[b] for b in b_ids], rows=rows)
+    columns = []
+    for b in b_ids:
+        color = segment_color(b)
+        columns.append(HeatColumn(name=b_names[b], color=color, text_color=text_color_on(color)))
+    return FlowTable(columns=columns, rows=rows)

@@ -220,7 +220,9 @@ def test_drivers_are_diverging_bars_in_the_segment_colour() -> None:
 
 def test_categories_are_shaded_by_lift() -> None:
     (gender,) = category_tables(CLUSTERS)
-    assert gender["column"] == "Gender" and gender["values"] == ["Female", "Male"]
+    assert gender["column"] == "Gender"
+    assert [v["name"] for v in gender["values"]] == ["Female", "Male"]
+    assert gender["values"][0]["color"] == ""  # values, not segments
     assert gender["rows"][0]["cells"][0]["text"] == "55%"
     assert heat_background(0) == "transparent" and heat_background(1.0) == "var(--accent-8)"
     assert heat_background(0.2) == "var(--accent-4)"
@@ -350,13 +352,14 @@ def test_ari_in_words(ari: float, words: str) -> None:
 
 def test_flows_make_a_heat_mapped_table() -> None:
     table = flow_table(_comparison(payloads.comparison()))
-    assert table["columns"] == [
+    assert [c["name"] for c in table["columns"]] == [
         "Average",
         "High income, high spending",
         "High income, low spending",
         "Low income, high spending",
         "Low income, low spending",
     ]
+    assert table["columns"][0]["color"] == segment_color(0)
     assert [r["name"] for r in table["rows"]] == ["Old A", "Old B", "Old C"]
     first = table["rows"][0]["cells"]
     assert [c["text"] for c in first] == ["81", "·", "·", "22", "·"]

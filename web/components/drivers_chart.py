@@ -16,7 +16,7 @@ def _segment(chart: rx.Var, domain: rx.Var, ticks: rx.Var) -> rx.Component:
     tick = {"fill": AXIS_COLOR, "fontSize": 11}
     return rx.flex(
         rx.flex(
-            segment_badge(chart["name"], chart["color"], chart["text_color"], size="1"),
+            segment_badge(chart["name"], chart["color"], chart["text_color"], size="1", wrap=True),
             rx.text(chart["summary"], size="1", color_scheme="gray"),
             direction="column",
             spacing="1",

@@ -11,21 +11,31 @@ import reflex as rx
 from web.components.segment_badge import segment_badge
 
 
+def _header(c: rx.Var) -> rx.Component:
+    """A segment's badge (wrapping, so long names stay narrow) or a value's text."""
+    return rx.table.column_header_cell(
+        rx.cond(
+            c["color"] != "",
+            segment_badge(c["name"], c["color"], c["text_color"], size="1", wrap=True),
+            rx.text(c["name"], size="1"),
+        ),
+        justify="end",
+        min_width="64px",
+        max_width="160px",
+        vertical_align="bottom",
+    )
+
+
 def heat_table(
     columns: rx.Var, rows: rx.Var, *, corner: str, id: str | None = None, **props
 ) -> rx.Component:
-    """`columns`: header texts; `rows`: `HeatRow`s (name, color, text_color, cells)."""
+    """`columns`: `HeatColumn`s; `rows`: `HeatRow`s (name, color, text_color, cells)."""
     return rx.box(
         rx.table.root(
             rx.table.header(
                 rx.table.row(
                     rx.table.column_header_cell(corner),
-                    rx.foreach(
-                        columns,
-                        lambda c: rx.table.column_header_cell(
-                            rx.text(c, size="1"), justify="end", white_space="nowrap"
-                        ),
-                    ),
+                    rx.foreach(columns, _header),
                 )
             ),
             rx.table.body(
@@ -33,7 +43,11 @@ def heat_table(
                     rows,
                     lambda r: rx.table.row(
                         rx.table.row_header_cell(
-                            segment_badge(r["name"], r["color"], r["text_color"], size="1")
+                            segment_badge(
+                                r["name"], r["color"], r["text_color"], size="1", wrap=True
+                            ),
+                            min_width="120px",
+                            max_width="240px",
                         ),
                         rx.foreach(
                             r["cells"].to(list[dict[str, str]]),

@@ -12,13 +12,15 @@ from web.components.segment_badge import segment_badge
 
 def _segment(r: rx.Var) -> rx.Component:
     return rx.table.row(
-        rx.table.row_header_cell(segment_badge(r["name"], r["color"], r["text_color"], size="1")),
+        rx.table.row_header_cell(
+            segment_badge(r["name"], r["color"], r["text_color"], size="1", wrap=True)
+        ),
         rx.table.cell(r["customers"], justify="end"),
         rx.table.cell(
             rx.hstack(
                 rx.box(
                     rx.box(width=r["pct"].to_string() + "%", height="100%", background=r["color"]),
-                    width=["60px", "120px"],
+                    width=["48px", "80px"],
                     height="8px",
                     background=rx.color("gray", 4),
                     border_radius="4px",
@@ -84,7 +86,7 @@ def score_box(state: Any, zone: rx.Component) -> rx.Component:
             rx.grid(
                 zone,
                 rx.cond(state.score_rows.length() > 0, result),
-                columns=rx.breakpoints(initial="1", md="2"),
+                columns=rx.breakpoints(initial="1", lg="2"),
                 spacing="4",
                 width="100%",
             ),

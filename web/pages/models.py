@@ -28,7 +28,7 @@ from web.components.key_dialog import key_dialog
 from web.components.layout import template
 from web.components.model_list import model_list
 from web.components.notice import notice
-from web.dashboard_data import HeatRow
+from web.dashboard_data import HeatColumn, HeatRow
 from web.formatting import fmt_time
 from web.history_view import (
     ModelRow,
@@ -65,7 +65,7 @@ class ModelsState(rx.State):
     compared_dataset: str = ""
     a_label: str = ""
     b_label: str = ""
-    flow_columns: list[str] = []
+    flow_columns: list[HeatColumn] = []
     flow_rows: list[HeatRow] = []
 
     #: What to retry once the user typed an API key: "activate:<version>" or "rollback".

@@ -47,7 +47,9 @@ def cluster_table(columns: rx.Var, rows: rx.Var, *, loading: rx.Var, state: Any)
                 lambda r: rx.table.row(
                     rx.table.row_header_cell(
                         rx.hstack(
-                            segment_badge(r["name"], r["color"], r["text_color"], size="1"),
+                            segment_badge(
+                                r["name"], r["color"], r["text_color"], size="1", wrap=True
+                            ),
                             rename_button(
                                 r["cluster_id"],
                                 r["name"],
@@ -56,7 +58,10 @@ def cluster_table(columns: rx.Var, rows: rx.Var, *, loading: rx.Var, state: Any)
                             spacing="2",
                             align="center",
                             wrap="nowrap",
-                        )
+                        ),
+                        # Long names wrap, so the pencil stays in view on a phone.
+                        min_width="150px",
+                        max_width="260px",
                     ),
                     rx.table.cell(r["size"], justify="end"),
                     rx.table.cell(r["share"], justify="end"),

@@ -66,11 +66,18 @@ async def watch(
 
 
 def progress_words(status: TrainingStatus | None) -> tuple[str, str, int]:
-    """(stage in words, "3 of 9 steps", percent 0-100) for a progress bar."""
+    """(stage in words, "step 2 of 5 · 3 of 9", overall percent 0-100) for a progress bar.
+
+    The bar runs once from 0 to 100 over the five stages (each stage an equal part, filled by
+    its completed/total) instead of starting again at every stage.
+    """
     if status is None:
         return "Starting", "", 0
     stage = STAGE_WORDS.get(status.stage, status.stage.capitalize())
-    if status.total > 0:
-        done = min(status.completed, status.total)
-        return stage, f"{done} of {status.total}", round(100 * done / status.total)
-    return stage, "", 0
+    order = list(STAGE_WORDS)
+    index = order.index(status.stage) if status.stage in order else 0
+    fraction = min(status.completed, status.total) / status.total if status.total > 0 else 0.0
+    steps = f"step {index + 1} of {len(order)}"
+    if status.total > 1:
+        steps += f" · {min(status.completed, status.total)} of {status.total}"
+    return stage, steps, round(100 * (index + fraction) / len(order))

@@ -373,7 +373,9 @@ def test_flows_make_a_heat_mapped_table() -> None:
 def test_progress_in_words() -> None:
     assert progress_words(None) == ("Starting", "", 0)
     status = TrainingStatus("SCANNING", 3, 9, "t", None)
-    assert progress_words(status) == ("Trying numbers of segments", "3 of 9", 33)
+    # Stage 2 of 5, a third done: one bar over the whole training.
+    assert progress_words(status) == ("Trying numbers of segments", "step 2 of 5 · 3 of 9", 27)
+    assert progress_words(TrainingStatus("STORING", 0, 1, "t", None))[1:] == ("step 5 of 5", 80)
 
 
 def test_watch_reports_progress_until_the_call_ends() -> None:

@@ -81,7 +81,13 @@ def upload_zone(
                     rx.spinner(size="1"),
                     rx.text(file, size="1", weight="medium", trim="both", word_break="break-all"),
                     rx.spacer(),
-                    rx.text(pct.to_string() + "%", size="1", color_scheme="gray"),
+                    rx.text(
+                        # Every byte sent: the API is reading and summarising the file.
+                        rx.cond(pct >= 100, "reading it on the server…", pct.to_string() + "%"),
+                        size="1",
+                        color_scheme="gray",
+                        white_space="nowrap",
+                    ),
                     align="center",
                     width="100%",
                 ),

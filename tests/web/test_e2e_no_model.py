@@ -50,3 +50,20 @@ def test_dashboard_asks_for_the_key_then_trains(keyed_app, page) -> None:
     states = ROOT / ".states"
     leaked = [f for f in states.rglob("*") if f.is_file() and key.encode() in f.read_bytes()]
     assert not leaked
+
+
+def test_data_page_asks_for_the_key_then_uploads(keyed_app, page) -> None:
+    server, key = keyed_app
+    mall = ROOT / "tests" / "data" / "mall_customers.csv"
+    open_page(page, server.url + "/data")
+    page.set_input_files("#dataset-upload input[type=file]", str(mall))
+    key_input = page.locator("#api-key")
+    key_input.wait_for()  # refused without a key: the dialog asks for one
+    assert "key" in page.locator("#dataset-upload-error").inner_text().lower()
+    key_input.fill(key)
+    page.click("#api-key-submit")
+    key_input.wait_for(state="detached")
+    page.set_input_files("#dataset-upload input[type=file]", str(mall))
+    page.locator("#dataset-upload-note").wait_for()
+    page.locator('#dataset-columns [data-column="Annual Income (k$)"]').wait_for()
+    assert key not in page.content()

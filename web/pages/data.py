@@ -88,6 +88,15 @@ async def _forward(first: rx.UploadChunk, rest: rx.UploadChunkIterator) -> Async
             yield chunk.data
 
 
+def _forget_file(upload_id: str) -> rx.event.EventSpec:
+    """Empty the zone's file input, so choosing the same file again starts a new upload (a
+    browser fires no change event for the file an input already holds)."""
+    return rx.call_script(
+        f"document.querySelectorAll('#{upload_id} input[type=file]')"
+        ".forEach((input) => { input.value = ''; })"
+    )
+
+
 async def _drain(chunks: rx.UploadChunkIterator) -> None:
     """Read what the API did not (it answered early): the browser's upload then ends cleanly."""
     async for _chunk in chunks:
@@ -348,6 +357,7 @@ class DataState(rx.State):
                     self.upload_error = failure
             if imported is not None:
                 self._show_dataset(imported)
+        yield _forget_file(DATASET_UPLOAD_ID)
         if imported is not None:
             yield DataState.load
 
@@ -537,6 +547,7 @@ class DataState(rx.State):
                 self.score_summary = score_summary(scored)
                 self.score_href = api_client.download_href(scored.download_url)
                 self.score_download_name = scored_filename(self.score_filename)
+        yield _forget_file(SCORE_UPLOAD_ID)
         if scored is not None:
             yield DataState.load
 

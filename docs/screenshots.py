@@ -82,7 +82,7 @@ def _home(page: Page, url: str) -> None:
 
 def _dashboard(page: Page, url: str) -> None:
     open_page(page, url + "/dashboard")
-    _settle(page, "#chart-drivers .recharts-bar-rectangle")
+    _settle(page, "#chart-drivers .driver-bar")
     page.wait_for_function(
         "() => document.querySelectorAll('#chart-profiles .recharts-scatter-symbol').length > 0"
     )

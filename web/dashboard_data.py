@@ -106,12 +106,15 @@ class ElbowRow(TypedDict):
 
 
 class DriverRow(TypedDict):
-    """One bar of a segment's drivers chart: a feature's z-score."""
+    """One bar of a segment's drivers chart: a feature's z-score, and where its bar sits on
+    the shared axis (CSS percentages of the plot's width; 50% is the average customer)."""
 
     feature: str
     z: float
     fill: str
     text: str
+    left: str
+    width: str
 
 
 class DriverChart(TypedDict):
@@ -122,7 +125,6 @@ class DriverChart(TypedDict):
     color: str
     text_color: str
     rows: list[DriverRow]
-    height: int
     summary: str
 
 
@@ -317,21 +319,27 @@ def driver_charts(
 
     A z-score is (segment mean - everyone's mean) / everyone's standard deviation, in the
     model's space (after a LOG transform where one was used): +1 means the segment sits one
-    standard deviation above the average customer.
+    standard deviation above the average customer. Every segment's bars share one symmetric
+    axis (`driver_domain`), so a long bar means the same everywhere.
     """
+    chosen = [(c, sorted(c.drivers, key=lambda d: -abs(d.z_score))[:top]) for c in clusters]
+    domain = driver_domain([abs(d.z_score) for _, drivers in chosen for d in drivers])
     charts = []
-    for c in clusters:
+    for c, drivers in chosen:
         color = segment_color(c.cluster_id)
-        drivers = sorted(c.drivers, key=lambda d: -abs(d.z_score))[:top]
-        rows = [
-            DriverRow(
-                feature=_label(labels, d.feature)["label"],
-                z=round(d.z_score, 3),
-                fill=color,
-                text=f"{d.z_score:+.2f} sd",
+        rows = []
+        for d in drivers:
+            half = 50 * min(abs(d.z_score), domain) / domain
+            rows.append(
+                DriverRow(
+                    feature=_label(labels, d.feature)["label"],
+                    z=round(d.z_score, 3),
+                    fill=color,
+                    text=f"{d.z_score:+.2f}",
+                    left=f"{50 if d.z_score >= 0 else 50 - half:.2f}%",
+                    width=f"{half:.2f}%",
+                )
             )
-            for d in drivers
-        ]
         strongest = drivers[0] if drivers else None
         summary = (
             f"Mostly {'higher' if strongest.z_score >= 0 else 'lower'} "
@@ -347,23 +355,22 @@ def driver_charts(
                 color=color,
                 text_color=text_color_on(color),
                 rows=rows,
-                height=40 + 28 * max(1, len(rows)),
                 summary=summary,
             )
         )
     return charts
 
 
-def driver_domain(charts: Sequence[DriverChart]) -> float:
-    """One symmetric x range for every drivers chart, so bars compare across segments: the
-    largest |z| rounded up to the next half standard deviation (at least 1)."""
-    largest = max((abs(r["z"]) for c in charts for r in c["rows"]), default=1.0)
+def driver_domain(magnitudes: Sequence[float]) -> float:
+    """One symmetric axis for every drivers chart: the largest |z| rounded up to the next half
+    standard deviation (at least 1)."""
+    largest = max(magnitudes, default=0.0)
     return max(1.0, math.ceil(2 * largest + 0.1) / 2)
 
 
-def driver_ticks(domain: float) -> list[float]:
-    """Five ticks on the drivers' axis: both ends, the halves and 0."""
-    return [-domain, -domain / 2, 0.0, domain / 2, domain]
+def driver_ticks(domain: float) -> list[str]:
+    """The labels under the drivers' axis: both ends, the halves and 0."""
+    return [f"{t:+g}" if t else "0" for t in (-domain, -domain / 2, 0.0, domain / 2, domain)]
 
 
 def category_tables(clusters: Sequence[ClusterProfile]) -> list[CategoryTable]:

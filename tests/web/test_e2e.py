@@ -90,8 +90,7 @@ def _wait_for_charts(page, k: int) -> None:  # noqa: ANN001
                 === 4 * k
              && document.querySelectorAll('#chart-profiles .recharts-radar-polygon').length === k
              && document.querySelectorAll('#chart-elbow .recharts-line-curve').length >= 2
-             && document.querySelectorAll('#chart-drivers .recharts-bar-rectangle').length
-                === 4 * k""",
+             && document.querySelectorAll('#chart-drivers .driver-bar').length === 4 * k""",
         arg=k,
     )
 
@@ -124,12 +123,14 @@ def test_dashboard_draws_every_chart_and_the_table(prod_app, page, measured) -> 
         "#chart-profiles .recharts-radar-polygon polygon"
     )
     curves = marks("#chart-elbow .recharts-line-curve")
-    drivers = marks("#chart-drivers .recharts-bar-rectangle path")
+    drivers = page.eval_on_selector_all(
+        "#chart-drivers .driver-bar", "els => els.map(e => e.getBoundingClientRect().width)"
+    )
     assert len(sectors) == k and all(m["w"] > 0 and m["h"] > 0 for m in sectors)
     assert len(bars) == 4 * k and all(m["h"] > 0 for m in bars)
     assert len(polygons) >= k and all(m["d"] for m in polygons)
     assert len(curves) >= 2 and sum(m["w"] > 0 for m in curves) >= 2
-    assert len(drivers) >= 3 * k and all(m["h"] > 0 for m in drivers)  # a z of 0 has no width
+    assert len(drivers) == 4 * k and sum(w > 0 for w in drivers) >= 3 * k  # z = 0: no width
     n_points = len(model["elbow"]["points"])
     dots = page.locator("#chart-elbow .recharts-line-dots circle").count()
     assert dots >= 2 * n_points

@@ -132,7 +132,7 @@ def test_upload_tick_income_and_score_train_and_see_k5(flow_app, page, measured)
     assert page.locator("#model-k").inner_text() == "5"
     page.wait_for_function(
         """() => document.querySelectorAll('#cluster-table tbody tr').length === 5
-             && document.querySelectorAll('#chart-drivers .recharts-bar-rectangle').length === 10
+             && document.querySelectorAll('#chart-drivers .driver-bar').length === 10
              && document.querySelectorAll('#chart-profiles .recharts-scatter-symbol').length === 5
              && document.querySelectorAll('#chart-sizes .recharts-pie-sector').length === 5"""
     )

@@ -214,8 +214,12 @@ def test_drivers_are_diverging_bars_in_the_segment_colour() -> None:
     assert big["rows"][0]["z"] == 1.2 and big["rows"][0]["fill"] == segment_color(1)
     assert big["summary"] == "Mostly higher spending score than average (+1.2 sd)"
     assert charts[2]["summary"].startswith("Mostly lower spending score")
-    assert driver_domain(charts) == 1.5  # one symmetric axis for every segment, by half sds
-    assert driver_ticks(1.5) == [-1.5, -0.75, 0.0, 0.75, 1.5]
+    # One symmetric axis for every segment (1.3 -> 1.5 sd): 50% is the average customer.
+    assert big["rows"][0]["left"] == "50.00%" and big["rows"][0]["width"] == "40.00%"
+    low = charts[4]["rows"][0]  # z = -1.3
+    assert (low["left"], low["width"]) == ("6.67%", "43.33%")
+    assert driver_domain([1.3, 0.2]) == 1.5 and driver_domain([]) == 1.0
+    assert driver_ticks(1.5) == ["-1.5", "-0.75", "0", "+0.75", "+1.5"]
 
 
 def test_categories_are_shaded_by_lift() -> None:

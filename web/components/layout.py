@@ -143,5 +143,10 @@ def template(page: Callable[[], rx.Component]) -> Callable[[], rx.Component]:
             custom_attrs={"data-app-ready": rx.cond(rx.State.is_hydrated, "true", "false")},
         )
 
+    # The page's own name AND module: Reflex groups a page's compiled components by the module
+    # of its page function, so without this every page's components landed in one shared
+    # bundle (layout.jsx) that every page had to load.
     wrapped.__name__ = page.__name__
+    wrapped.__qualname__ = page.__qualname__
+    wrapped.__module__ = page.__module__
     return wrapped

@@ -7,6 +7,8 @@ from typing import Any
 
 import reflex as rx
 
+from web.components.outcome_callout import outcome_callout
+
 #: Cells shown from Radix's `sm` breakpoint (768 px) on; below, one summary line replaces them.
 WIDE = rx.breakpoints(initial="none", sm="table-cell")
 NARROW = rx.breakpoints(initial="block", sm="none")
@@ -132,12 +134,8 @@ def model_list(state: Any) -> rx.Component:
             ),
             rx.cond(
                 state.action_message != "",
-                rx.callout(
-                    state.action_message,
-                    icon=rx.cond(state.action_failed, "triangle-alert", "circle-check"),
-                    color_scheme=rx.cond(state.action_failed, "red", "green"),
-                    size="1",
-                    id="model-action-result",
+                outcome_callout(
+                    state.action_message, state.action_failed, id="model-action-result"
                 ),
             ),
             rx.cond(

@@ -6,6 +6,7 @@ from typing import Any
 
 import reflex as rx
 
+from web.components.outcome_callout import outcome_callout
 from web.components.training_progress import training_progress
 
 
@@ -39,13 +40,7 @@ def train_panel(state: Any) -> rx.Component:
             training_progress(state, id="dashboard-training-progress"),
             rx.cond(
                 state.train_message != "",
-                rx.callout(
-                    state.train_message,
-                    icon=rx.cond(state.train_failed, "triangle-alert", "circle-check"),
-                    color_scheme=rx.cond(state.train_failed, "red", "green"),
-                    size="1",
-                    id="train-result",
-                ),
+                outcome_callout(state.train_message, state.train_failed, id="train-result"),
             ),
             direction="column",
             spacing="3",

@@ -128,8 +128,7 @@ class DashboardState(rx.State):
     has_ineligible: bool = False
     min_share: str = ""
     drivers: list[DriverChart] = []
-    domain: float = 1.0
-    ticks: list[float] = [-1.0, -0.5, 0.0, 0.5, 1.0]
+    ticks: list[str] = []
     categories: list[CategoryTable] = []
     columns: list[str] = []
     rows: list[TableRow] = []
@@ -200,8 +199,9 @@ class DashboardState(rx.State):
         self.optimal_k = d.elbow.optimal_k if d.elbow else 0
         self.elbow_k = (d.elbow.elbow_k or 0) if d.elbow else 0
         self.drivers = driver_charts(d.clusters, labels)
-        self.domain = driver_domain(self.drivers)
-        self.ticks = driver_ticks(self.domain)
+        self.ticks = driver_ticks(
+            driver_domain([abs(r["z"]) for chart in self.drivers for r in chart["rows"]])
+        )
         self.categories = category_tables(d.clusters)
         self.columns = table_columns(d.clusters, labels)
         self.rows = table_rows(d.clusters)
@@ -427,7 +427,7 @@ def dashboard() -> rx.Component:
             spacing="4",
             width="100%",
         ),
-        drivers_chart(s.drivers, s.domain, s.ticks, loading=s.loading),
+        drivers_chart(s.drivers, s.ticks, loading=s.loading),
         categories_card(s.categories, loading=s.loading),
         cluster_table(s.columns, s.rows, loading=s.loading, state=s),
         rename_dialog(s),

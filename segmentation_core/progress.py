@@ -14,6 +14,7 @@ import fcntl
 import json
 import os
 import secrets
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,6 +25,9 @@ from segmentation_core.results import TrainingStatus
 
 LOCK_FILE = ".training.lock"
 STATUS_FILE = ".training.json"
+#: Seconds between two writes of the status file within a stage: readers poll a few times a
+#: second, and each atomic replace costs milliseconds on a busy disk.
+PUBLISH_EVERY = 0.2
 
 
 def _alive(pid: int) -> bool:
@@ -42,6 +46,7 @@ class TrainingTracker:
     def __init__(self, folder: Path) -> None:
         self.folder = Path(folder)
         self._status: TrainingStatus | None = None
+        self._published_at = 0.0
 
     @contextlib.contextmanager
     def running(self, dataset_id: str | None) -> Iterator[TrainingTracker]:
@@ -70,11 +75,17 @@ class TrainingTracker:
 
     def update(self, stage: TrainingStage, completed: int, total: int) -> None:
         """Publish a step of the running training (a ``Progress`` callback)."""
-        if self._status is None:
+        previous = self._status
+        if previous is None:
             return
-        self._status = TrainingStatus(
-            stage, completed, total, self._status.started_at, self._status.dataset_id
-        )
+        self._status = TrainingStatus(stage, completed, total, previous.started_at,
+                                      previous.dataset_id)
+        if (
+            stage is previous.stage
+            and completed < total
+            and time.monotonic() - self._published_at < PUBLISH_EVERY
+        ):
+            return  # within a stage, a few writes a second are plenty
         self._publish()
 
     def _publish(self) -> None:
@@ -92,6 +103,7 @@ class TrainingTracker:
         tmp = self.folder / f".{STATUS_FILE}.{secrets.token_hex(4)}.tmp"
         tmp.write_text(json.dumps(payload), encoding="utf-8")
         os.replace(tmp, self.folder / STATUS_FILE)
+        self._published_at = time.monotonic()
 
     def status(self) -> TrainingStatus | None:
         """The running training's status, from whichever process runs it; None when none runs."""

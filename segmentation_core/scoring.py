@@ -69,7 +69,7 @@ from segmentation_core.model import (
     CELL_OUT_OF_RANGE,
     SegmentationModel,
 )
-from segmentation_core.numeric import NUMBER_PATTERN, NumericColumn, to_numeric
+from segmentation_core.numeric import NUMBER_PATTERN, to_numeric
 from segmentation_core.results import ScoreSummary, SegmentCount
 from segmentation_core.table_io import check_text, is_parquet, read_head, sniff_csv
 
@@ -110,6 +110,7 @@ _REASONS = {CELL_MISSING: "missing", CELL_NOT_A_NUMBER: "not a number"}
 #: Confidence is written with 4 decimals: one table entry per possible text, 0.0000 to 1.0000.
 _CONF_STEPS = 10_000
 _EMPTY = pa.array([], pa.string())
+_DICTIONARY = pa.dictionary(pa.int32(), pa.string())
 #: Where scoring's own Arrow buffers come from (see the module doc).
 _MEMORY = pa.system_memory_pool()
 
@@ -239,21 +240,59 @@ def _render_rows(columns: Sequence[pa.Array], delimiter: str) -> pa.Array:
 
 @dataclass(frozen=True)
 class _Block:
-    """Rows ready to be scored: their text, and their feature columns read as numbers.
+    """Rows ready to be scored: their text, and their feature values read as numbers.
 
     ``lines[i]`` is row ``i`` as written, without its own line terminator. When ``terminated``,
     it starts with the previous row's terminator (CSV fast path) and ``tail`` (the last row's
     terminator) closes the block; otherwise the scorer ends every row with the terminator.
+    ``values`` (rows x features, NaN where missing or invalid) and ``invalid`` (cells that are
+    not numbers) come from ``to_numeric``.
     """
 
     lines: pa.Array
-    features: tuple[NumericColumn, ...]
+    values: npt.NDArray[np.float64]
+    invalid: npt.NDArray[np.bool_]
     terminated: bool
     tail: _Bytes = b""
 
     @property
     def rows(self) -> int:
         return len(self.lines)
+
+
+class _Features:
+    """The feature columns of a block read as numbers, filled column by column."""
+
+    def __init__(self, rows: int, features: int) -> None:
+        # Feature-major storage: each column is contiguous while it is filled; ``values`` and
+        # ``invalid`` are the (rows x features) views the model takes.
+        self._values = np.empty((features, rows), dtype=np.float64)
+        self._invalid = np.empty((features, rows), dtype=bool)
+
+    def read(self, j: int, cells: pa.Array | pa.ChunkedArray) -> None:
+        """Column ``j`` through ``to_numeric`` (once per distinct text when dictionary-encoded:
+        the same result, as ``to_numeric`` reads each cell on its own)."""
+        if isinstance(cells, pa.ChunkedArray):
+            if cells.num_chunks != 1 and pa.types.is_dictionary(cells.type):
+                cells = cells.unify_dictionaries()
+            cells = cells.chunk(0) if cells.num_chunks == 1 else cells.combine_chunks()
+        if pa.types.is_dictionary(cells.type):
+            distinct = to_numeric(cells.dictionary)
+            index = np.asarray(cells.indices.to_numpy(zero_copy_only=False))  # no nulls read
+            np.take(distinct.values, index, out=self._values[j], mode="clip")
+            np.take(distinct.invalid, index, out=self._invalid[j], mode="clip")
+        else:
+            column = to_numeric(cells)
+            self._values[j] = column.values
+            self._invalid[j] = column.invalid
+
+    @property
+    def values(self) -> npt.NDArray[np.float64]:
+        return self._values.T
+
+    @property
+    def invalid(self) -> npt.NDArray[np.bool_]:
+        return self._invalid.T
 
 
 @dataclass(frozen=True)
@@ -489,6 +528,10 @@ class _CsvParser:
         # one; CR is left to the exact path (quote-free blocks hold no lone CR).
         self._formula_bytes = tuple(ord(c) for c in "=+-@\t" if c != delimiter)
         self._features = [self._names[p] for p in positions]
+        # Feature columns are read dictionary-encoded while their values repeat (ages, scores,
+        # counts): to_numeric then reads each distinct text once. (Plain reads of shared state
+        # from both workers: a stale flag costs a little time, never a wrong number.)
+        self._dictionary = dict.fromkeys(self._features, True)
 
     def parse(self, raw: _RawBlock) -> _Block:
         self._check_text(raw)
@@ -527,6 +570,9 @@ class _CsvParser:
     def _read(self, raw: _RawBlock, *, everything: bool) -> pa.Table:
         """The block parsed by pyarrow, cells as text: every column, or the features only."""
         columns = self._names if everything else self._features
+        types = {name: pa.string() for name in columns}
+        if not everything:
+            types.update({name: _DICTIONARY for name in self._dictionary if self._dictionary[name]})
         try:
             return pacsv.read_csv(
                 pa.py_buffer(raw.data),
@@ -539,7 +585,7 @@ class _CsvParser:
                     delimiter=self._delimiter, newlines_in_values=everything
                 ),
                 convert_options=pacsv.ConvertOptions(
-                    column_types={name: pa.string() for name in columns},
+                    column_types=types,
                     include_columns=columns,
                     strings_can_be_null=False,
                     quoted_strings_can_be_null=False,
@@ -568,15 +614,25 @@ class _CsvParser:
         reason = f"unreadable CSV: {message.removeprefix('CSV parse error: ')}"
         return DataValidationError([Problem(None, reason, line=raw.first_line + line - 1)])
 
-    def _numbers(self, table: pa.Table) -> tuple[NumericColumn, ...]:
-        return tuple(to_numeric(table.column(name)) for name in self._features)
+    def _numbers(self, table: pa.Table) -> _Features:
+        """The feature columns read as numbers; a column whose texts hardly repeat is read as
+        plain text from the next block on (dictionary encoding would cost more than it saves)."""
+        features = _Features(table.num_rows, len(self._features))
+        for j, name in enumerate(self._features):
+            column = table.column(name)
+            features.read(j, column)
+            if pa.types.is_dictionary(column.type) and column.num_chunks:
+                if len(column.chunk(0).dictionary) * 3 > table.num_rows:
+                    self._dictionary[name] = False
+        return features
 
     def _exact(self, raw: _RawBlock) -> _Block:
         """Every cell parsed and rendered again: quotes, embedded newlines, lone CRs."""
         table = self._read(raw, everything=True)
         columns = [table.column(i).combine_chunks() for i in range(table.num_columns)]
         lines = _render_rows(columns, self._delimiter) if table.num_rows else _EMPTY
-        return _Block(lines, self._numbers(table), terminated=False)
+        features = self._numbers(table)
+        return _Block(lines, features.values, features.invalid, terminated=False)
 
     def _fast(self, raw: _RawBlock) -> _Block | None:
         """Raw lines copied as they are; None when pyarrow sees other rows than the line split.
@@ -618,7 +674,8 @@ class _CsvParser:
             lines = _slices(buffer, bounds.astype(np.int32))
         else:
             lines = _every_other(_slices(buffer, bounds.astype(np.int32)))
-        return _Block(lines, self._numbers(table), terminated=zero_copy, tail=tail)
+        features = self._numbers(table)
+        return _Block(lines, features.values, features.invalid, zero_copy, tail)
 
     def _formula_cells(self, data: _Bytes, arr: npt.NDArray[np.uint8]) -> npt.NDArray[np.int64]:
         """Where the cells of a quote-free block that start like a formula and are no number
@@ -763,9 +820,8 @@ class _Scorer:
     ) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int32], Any, npt.NDArray[np.int64]]:
         """Per row the index into the segment table and into the tail table; the tail table;
         customers per segment."""
-        X = np.column_stack([f.values for f in block.features])
-        invalid = np.column_stack([f.invalid for f in block.features])
-        codes = self.model.problem_codes(X, invalid)
+        X = block.values
+        codes = self.model.problem_codes(X, block.invalid)
         tail_cells = self._tail_cells
         if not codes.any():
             segment, tail = self._segments(X)
@@ -972,8 +1028,10 @@ def _batch_blocks(
 ) -> Generator[_Scored, None, None]:
     def work(batch: pa.RecordBatch) -> _Scored:
         lines = _render_rows(batch.columns, delimiter)
-        features = tuple(to_numeric(batch.column(p)) for p in positions)
-        return scorer.score(_Block(lines, features, terminated=False))
+        features = _Features(batch.num_rows, len(positions))
+        for j, position in enumerate(positions):
+            features.read(j, batch.column(position))
+        return scorer.score(_Block(lines, features.values, features.invalid, terminated=False))
 
     return _in_order(_sliced(batches), work)
 

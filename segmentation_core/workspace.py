@@ -86,7 +86,7 @@ class Workspace:
         wanted = [c.column for c in choices if c.column in present]
         wanted += [c.name for c in dataset.columns if c.role is ColumnRole.CATEGORICAL]
         return TrainingData(
-            table=self.datasets.read_table(dataset.id, list(dict.fromkeys(wanted))),
+            table=self.datasets.read_typed(dataset.id, list(dict.fromkeys(wanted))),
             columns=dataset.columns,
             dataset_id=dataset.id,
             dataset_name=dataset.name,
@@ -149,7 +149,7 @@ class Workspace:
         dataset = self.dataset(dataset_id or model_b.info.dataset_id or None)
         columns = list(dict.fromkeys(model_a.spec.columns + model_b.spec.columns))
         present = {c.name for c in dataset.columns}
-        table = self.datasets.read_table(dataset.id, [c for c in columns if c in present])
+        table = self.datasets.read_typed(dataset.id, [c for c in columns if c in present])
         return compare_models(model_a, model_b, table, dataset.id)
 
     # -- scoring -------------------------------------------------------------------------------

@@ -816,3 +816,38 @@ def test_written_file_has_the_usual_permissions(model: SegmentationModel, tmp_pa
     umask = os.umask(0)
     os.umask(umask)
     assert out.stat().st_mode & 0o777 == 0o666 & ~umask
+
+
+def test_distinct_texts_read_once_give_to_numeric_cell_by_cell() -> None:
+    from segmentation_core.numeric import to_numeric
+
+    texts = [
+        "30",
+        " 30",
+        "30 ",
+        "",
+        "NA",
+        " n/a ",
+        "-",
+        "x",
+        "1e400",
+        "inf",
+        "nan",
+        "1,5",
+        "-3",
+        "+.5",
+        "1e3",
+        "007",
+        "30",
+        "",
+        "x",
+    ] * 3
+    features = scoring_module._Features(len(texts), 3)
+    features.read(0, pa.array(texts).dictionary_encode())
+    features.read(1, pa.chunked_array([pa.array(texts[:20]), pa.array(texts[20:])]))
+    halves = [pa.array(texts[:20]).dictionary_encode(), pa.array(texts[20:]).dictionary_encode()]
+    features.read(2, pa.chunked_array(halves))
+    expected = to_numeric(pa.array(texts))
+    for j in (0, 1, 2):
+        np.testing.assert_array_equal(features.values[:, j], expected.values)
+        np.testing.assert_array_equal(features.invalid[:, j], expected.invalid)

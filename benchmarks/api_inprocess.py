@@ -72,7 +72,9 @@ def main() -> None:
         generate_customers(5_000, seed=42).frame.to_csv(data, index=False)
         os.environ.update({"SEGMENTATION_MODELS_DIR": f"{tmp}/models",
                            "SEGMENTATION_DATA": str(data),
-                           "SEGMENTATION_SIGNING_KEY_FILE": f"{tmp}/signing.key"})
+                           "SEGMENTATION_SIGNING_KEY_FILE": f"{tmp}/signing.key",
+                           "SEGMENTATION_DATASETS_DIR": f"{tmp}/datasets",
+                           "SEGMENTATION_EXPORTS_DIR": f"{tmp}/exports"})
         os.environ.pop("SEGMENTATION_API_KEY", None)
         ModelStore(Path(f"{tmp}/models"), Path(f"{tmp}/signing.key")).save(train_model(data))
         from graph_api.app import create_app

@@ -18,6 +18,7 @@ SCRIPTS = (
     "core_import.py",
     "core_scoring.py",
     "api_throughput.py",
+    "api_v2.py",
     "web_dashboard.py",
 )
 

@@ -6,6 +6,10 @@ tools.package.json); this module rewrites the page's ``https://unpkg.com/`` URLs
 ``/graphiql-assets/`` route, which serves only those files. The bytes are the same, so the page's
 subresource-integrity hashes still hold. If the assets are missing, the page keeps its CDN URLs
 (it then works online only) and a warning says how to install them.
+
+The page opens with a ready example, the dashboard query (:data:`DEFAULT_QUERY`), instead of
+GraphiQL's welcome text: Strawberry has no setting for it, so the page's ``EXAMPLE_QUERY``
+constant is replaced (a ``?q=`` in the URL still wins, as before).
 """
 
 from __future__ import annotations
@@ -25,6 +29,35 @@ logger = logging.getLogger(__name__)
 CDN = "https://unpkg.com/"
 ASSETS_ROUTE = "/graphiql-assets"
 _ASSET_URL = re.compile(r"https://unpkg\.com/((?:@[^/@\"]+/)?[^/@\"]+)@([^/\"]+)/([^\"]+)")
+_EXAMPLE_QUERY = re.compile(r"const EXAMPLE_QUERY = `.*?`;", re.S)
+
+#: What GraphiQL opens with: the whole dashboard in one request. Anonymous on purpose: GraphiQL
+#: remembers a named operation and would send its name with whatever replaces the text.
+DEFAULT_QUERY = """\
+# Customer segmentation API: the dashboard in one request. Press the run button
+# (or Ctrl-Enter); the Docs pane lists every query and mutation (predict,
+# predictRecord, train, uploadDataset, activateModel, scoreDataset...).
+{
+  health { status modelLoaded modelVersion training { stage completed total } }
+  model { version k silhouette nCustomers trainedAt datasetName features }
+  clusters {
+    clusterId name size share stability
+    drivers { feature zScore direction }
+  }
+  elbow { optimalK elbowK points { k inertia silhouette } }
+}
+"""
+
+
+def with_default_query(html: str, query: str = DEFAULT_QUERY) -> str:
+    """The page with ``query`` as the editor's starting text (unchanged if the page's
+    ``EXAMPLE_QUERY`` constant is not found, with a warning)."""
+    literal = query.replace("\\", "\\\\").replace("`", "\\`").replace("${", "\\${")
+    replaced, count = _EXAMPLE_QUERY.subn(lambda _m: f"const EXAMPLE_QUERY = `{literal}`;", html)
+    if count != 1:
+        logger.warning("GraphiQL page has no EXAMPLE_QUERY constant: it opens without an example")
+        return html
+    return replaced
 
 
 @dataclass(frozen=True)
@@ -61,7 +94,7 @@ def required_assets(html: str) -> list[tuple[str, str, str]]:
 
 def load_page(node_modules: Path) -> GraphiQLPage:
     """Strawberry's GraphiQL page and the locally installed files it needs (if all are there)."""
-    html = get_graphql_ide_html("graphiql")
+    html = with_default_query(get_graphql_ide_html("graphiql"))
     files: dict[str, Path] = {}
     missing: list[str] = []
     for package, version, file in required_assets(html):

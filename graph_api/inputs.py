@@ -7,7 +7,9 @@ from typing import Any
 
 import strawberry
 
-from segmentation_core.results import TrainingParams
+import graph_api.types  # noqa: F401 (registers the enums with Strawberry)
+from segmentation_core.enums import MissingValues, Transform
+from segmentation_core.results import FeatureChoice, TrainingParams
 
 
 @strawberry.input(
@@ -41,11 +43,6 @@ def customer_from_input(value: Mapping[str, Any]) -> CustomerInput:
     )
 
 
-def customers_from_input(values: list[Mapping[str, Any]]) -> list[CustomerInput]:
-    """CustomerInputs from graphql-core's coerced list value."""
-    return list(map(customer_from_input, values))
-
-
 # Strawberry's documented hook for building an input value (StrawberryObjectDefinition.from_input),
 # used where Strawberry converts arguments itself.
 CustomerInput.__strawberry_definition__.from_input = (  # type: ignore[attr-defined]
@@ -53,10 +50,26 @@ CustomerInput.__strawberry_definition__.from_input = (  # type: ignore[attr-defi
 )
 
 
+@strawberry.input(description="One feature a training uses: a NUMERIC column and its transform.")
+class FeatureInput:
+    column: str = strawberry.field(description="The dataset column (must be NUMERIC).")
+    transform: Transform | None = strawberry.field(
+        default=Transform.AUTO, description="NONE, LOG or AUTO (the default; null means AUTO)."
+    )
+
+
+@strawberry.input(description="One feature value of a customer, for predictRecord.")
+class FeatureValueInput:
+    feature: str = strawberry.field(description="The feature (the model's column name).")
+    value: float = strawberry.field(description="The customer's value, in the data's units.")
+
+
 @strawberry.input(
     description=(
         "How to train. Leave k out to choose the number of segments automatically "
-        "(best silhouette between kMin and kMax); set k to fix it."
+        "(best silhouette between kMin and kMax among the k whose smallest segment has at "
+        "least minSegmentShare of the customers); set k to fix it. Without datasetId and "
+        "features it trains on the bundled dataset's four columns, as version 1 did."
     )
 )
 class TrainInput:
@@ -72,6 +85,24 @@ class TrainInput:
     random_state: int | None = strawberry.field(
         default=42, description="Seed of the K-Means initialisation; same seed, same segments."
     )
+    dataset_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The dataset to train on; default: the bundled dataset."
+    )
+    features: list[FeatureInput] | None = strawberry.field(
+        default=None,
+        description=(
+            "The features, in model order; default: the bundled four when the dataset has "
+            "them, else every NUMERIC column, each AUTO."
+        ),
+    )
+    missing_values: MissingValues | None = strawberry.field(
+        default=MissingValues.DROP,
+        description="DROP rows with a missing feature value, or fill it with the MEDIAN.",
+    )
+    min_segment_share: float | None = strawberry.field(
+        default=0.02,
+        description="Automatic k never picks a k whose smallest segment has a smaller share.",
+    )
 
     def to_params(self) -> TrainingParams:
         """The core's training parameters; an explicit null means the default."""
@@ -81,8 +112,11 @@ class TrainInput:
             k_max=defaults.k_max if self.k_max is None else self.k_max,
             k=self.k,
             random_state=defaults.random_state if self.random_state is None else self.random_state,
+            features=None if self.features is None else tuple(
+                FeatureChoice(f.column, f.transform or Transform.AUTO) for f in self.features
+            ),
+            missing_values=(defaults.missing_values if self.missing_values is None
+                            else self.missing_values),
+            min_segment_share=(defaults.min_segment_share if self.min_segment_share is None
+                               else self.min_segment_share),
         )
-
-
-#: Input field name (as the client writes it) for each core parameter / feature column.
-PARAMETER_FIELDS = {"k_min": "kMin", "k_max": "kMax", "k": "k", "random_state": "randomState"}

@@ -6,6 +6,7 @@ import asyncio
 import logging
 import os
 import signal
+from collections.abc import Callable
 
 from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -19,35 +20,66 @@ class BodyTooLarge(Exception):
     """Raised inside ``receive`` once a body passes the limit."""
 
 
+def _header(scope: Scope, name: bytes) -> bytes | None:
+    for key, value in scope["headers"]:
+        if key == name:
+            return bytes(value)
+    return None
+
+
+def is_multipart(scope: Scope) -> bool:
+    """Whether an HTTP request declares a ``multipart/form-data`` body."""
+    content_type = _header(scope, b"content-type") or b""
+    return content_type.split(b";", 1)[0].strip().lower() == b"multipart/form-data"
+
+
+#: A byte limit, or a function giving it (read per request, e.g. from lazily read settings).
+Limit = int | Callable[[], int]
+
+
+def _value(limit: Limit) -> int:
+    return limit() if callable(limit) else limit
+
+
 class BodySizeLimit:
-    """Answer 413 to bodies over ``max_bytes``.
+    """Answer 413 to bodies over the limit: ``max_bytes``, or ``multipart_max_bytes`` for a
+    ``multipart/form-data`` body (uploads) when given (each an int or a function giving one).
 
     A declared Content-Length over the limit is refused before a byte of the body is read; a
     chunked body is counted as it streams and refused as soon as it passes the limit, so a
-    20 MB body is never held in memory.
+    20 MB body is never held in memory. The refusal is raised inside ``receive``, so whatever
+    the app was doing with the body (Starlette's form parser, a spool file) unwinds through its
+    own clean-up first.
     """
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: Limit,
+                 multipart_max_bytes: Limit | None = None,
+                 setting: str = "SEGMENTATION_MAX_BODY_BYTES") -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.multipart_max_bytes = multipart_max_bytes
+        self.setting = setting
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        for name, value in scope["headers"]:
-            if name == b"content-length":
-                try:
-                    declared = int(value)
-                except ValueError:
-                    await self._refuse(send, 400, "Invalid Content-Length header.")
-                    return
-                if declared > self.max_bytes:
-                    await self._refuse(send, 413, self._message())
-                    return
-                # The HTTP server delivers no more than the declared length: nothing to count.
-                await self.app(scope, receive, send)
+        limit, setting = _value(self.max_bytes), self.setting
+        if self.multipart_max_bytes is not None and is_multipart(scope):
+            limit, setting = _value(self.multipart_max_bytes), "SEGMENTATION_MAX_UPLOAD_BYTES"
+        declared = _header(scope, b"content-length")
+        if declared is not None:
+            try:
+                length = int(declared)
+            except ValueError:
+                await self._refuse(send, 400, "Invalid Content-Length header.")
                 return
+            if length > limit:
+                await self._refuse(send, 413, self._message(limit, setting))
+                return
+            # The HTTP server delivers no more than the declared length: nothing to count.
+            await self.app(scope, receive, send)
+            return
         received = 0
         started = False
 
@@ -56,7 +88,7 @@ class BodySizeLimit:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > limit:
                     raise BodyTooLarge
             return message
 
@@ -70,18 +102,46 @@ class BodySizeLimit:
             await self.app(scope, counting_receive, tracking_send)
         except BodyTooLarge:
             if not started:
-                await self._refuse(send, 413, self._message())
+                await self._refuse(send, 413, self._message(limit, setting))
 
-    def _message(self) -> str:
-        return (
-            f"Request body too large: the limit is {self.max_bytes} bytes "
-            "(SEGMENTATION_MAX_BODY_BYTES)."
-        )
+    @staticmethod
+    def _message(limit: int, setting: str) -> str:
+        return f"Request body too large: the limit is {limit} bytes ({setting})."
 
     @staticmethod
     async def _refuse(send: Send, status: int, text: str) -> None:
         response = PlainTextResponse(text, status_code=status, headers={"Connection": "close"})
         await response({"type": "http"}, _no_receive, send)
+
+
+class MultipartCsrfGuard:
+    """Refuse ``multipart/form-data`` requests a browser could send cross-site (HTTP 400).
+
+    A multipart POST is a CORS "simple request": any web page can make a visitor's browser send
+    one, without a preflight. Such a request is refused unless it carries ``Authorization`` or a
+    non-empty ``GraphQL-Require-Preflight`` header, which a page on another origin cannot add
+    without a preflight the server never grants (Apollo Server's CSRF prevention). Checked on
+    the headers alone, before a byte of the body is read.
+    """
+
+    MESSAGE = (
+        "Multipart requests (file uploads) need a `GraphQL-Require-Preflight: 1` or an "
+        "`Authorization` header; this protects against cross-site request forgery."
+    )
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] == "http"
+            and is_multipart(scope)
+            and _header(scope, b"authorization") is None
+            and not (_header(scope, b"graphql-require-preflight") or b"").strip()
+        ):
+            await BodySizeLimit._refuse(send, 400, self.MESSAGE)
+            return
+        await self.app(scope, receive, send)
 
 
 async def _no_receive() -> Message:  # pragma: no cover - responses never read the request
@@ -125,7 +185,8 @@ class BindCheck:
 
 
 class BindGuard:
-    """Answer 503 with instructions once the process was found exposed without a key.
+    """Answer 503 with instructions (and refuse websockets) once the process was found exposed
+    without a key.
 
     Checked on the first request too, so it holds when the app is mounted into a server that
     never runs our lifespan (Reflex's backend).
@@ -137,10 +198,13 @@ class BindGuard:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         check = self.bind_check
-        if scope["type"] == "http":
+        if scope["type"] in ("http", "websocket"):
             if not check.done:
                 check.run(final=True)
             if check.refusal is not None:
+                if scope["type"] == "websocket":  # refuse the handshake (HTTP 403)
+                    await send({"type": "websocket.close", "code": 1008})
+                    return
                 await PlainTextResponse(check.refusal, status_code=503)(scope, receive, send)
                 return
         await self.app(scope, receive, send)

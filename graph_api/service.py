@@ -1,140 +1,221 @@
-"""The model service: the active model reference every request reads, and training.
+"""The model service: what one worker process serves, kept in step with the model store.
 
-Requests read ``current()``: one attribute read plus, at most every ``check_interval`` seconds, a
-read of the store's small active-pointer file, so a model activated by another worker process is
-picked up within a second without reloading anything per request. Loading runs in a thread and the
-reference is swapped in one assignment, so a request sees either the old model or the new one.
+Every request reads ``current()``: one attribute read plus, at most every ``check_interval``
+seconds, a read of the store's small registry file (``ModelStore.generation()``). The generation
+changes on every registry write (save, activate, rollback, rename, delete) by ANY process, so a
+switch or a rename made through another worker reaches this one within a second. On a change the
+active model is loaded again (verified, with its segment names) in a thread while the previous one
+keeps serving, and installed as one ``(model, version, generation)`` tuple in one assignment: a
+request sees the old model or the new one, never a mix.
 
-Training runs in a thread (the event loop keeps serving predictions from the previous model), one at
-a time per process and, through an advisory file lock in the store, one at a time across worker
-processes. The lock dies with its process, so a ``kill -9`` mid-training leaves nothing stuck; the
-store only switches its pointer after the new version is completely written.
+Non-active versions (``version:`` arguments, champion/challenger) are loaded in a thread on first
+use and kept in a small per-process cache that is emptied when the generation changes; registry
+listings (``models``) are cached per generation too.
+
+Training runs in a thread through ``Workspace.train`` (the event loop keeps serving predictions
+from the previous model). One training at a time: a flag in this process answers a second call
+at once, and the core's ``TrainingTracker`` (an advisory ``flock`` that dies with its process)
+refuses a training while another process runs one.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import fcntl
 import logging
-import os
 import threading
 import time
-from collections.abc import Iterator
-from pathlib import Path
+from collections import OrderedDict
+from dataclasses import dataclass
 
 from starlette.concurrency import run_in_threadpool
 
 from segmentation_core.errors import (
     ModelIntegrityError,
     ModelNotTrainedError,
+    NotFoundError,
     TrainingInProgressError,
 )
 from segmentation_core.model import SegmentationModel
-from segmentation_core.results import TrainingParams
-from segmentation_core.store import ModelStore
-from segmentation_core.training import check_params, train_model
+from segmentation_core.results import ModelRecord, TrainingParams, TrainingStatus
+from segmentation_core.training import check_params
+from segmentation_core.workspace import Workspace
 
 logger = logging.getLogger(__name__)
 
-LOCK_FILE_NAME = ".training.lock"
+#: Non-active model versions kept loaded per process (each holds a small pipeline).
+VERSION_CACHE_SIZE = 4
+
+
+@dataclass(frozen=True)
+class Served:
+    """The active model of this process, its version and the registry generation it matches."""
+
+    model: SegmentationModel | None
+    version: str | None
+    generation: int
 
 
 class ModelService:
-    """Holds the active model for one process and trains new ones."""
+    """Holds the active model for one process, loads other versions, and trains."""
 
-    def __init__(self, store: ModelStore, data_path: Path, lock_dir: Path,
-                 check_interval: float = 0.5) -> None:
-        self._store = store
-        self._data_path = data_path
-        self._lock_path = lock_dir / LOCK_FILE_NAME
+    def __init__(self, workspace: Workspace, check_interval: float = 0.5) -> None:
+        self.workspace = workspace
+        self._store = workspace.models
         self._check_interval = check_interval
-        # (model, version) swapped as one tuple so readers never see a mixed pair.
-        self._active: tuple[SegmentationModel | None, str | None] = (None, None)
+        self._served = Served(None, None, -1)
         self._next_check = 0.0
         self._reloading = False
-        self._refused: str | None = None  # a version that failed to load: not retried
+        self._refused: int | None = None  # a generation whose model failed to load: not retried
         self._swap_lock = threading.Lock()
+        self._versions: OrderedDict[str, SegmentationModel] = OrderedDict()
+        self._records: tuple[int, list[ModelRecord]] | None = None
+        self._cache_lock = threading.Lock()
         self._training = False
 
-    # ---- reading -------------------------------------------------------------------------
+    # ---- the active model ----------------------------------------------------------------
     def load_active(self) -> None:
         """Load the store's active model now (blocking); used at start-up."""
-        try:
-            version = self._store.active_version()
-            if version is None:
-                return
-            model = self._store.load_active()
-        except ModelNotTrainedError:
-            return
-        except (ModelIntegrityError, OSError):
-            # Serve "not trained" rather than an unverified model; the log says why.
-            logger.exception("The active model could not be loaded from the store")
-            return
-        self._install(model, version)
+        self._refresh()
         self._next_check = time.monotonic() + self._check_interval
 
-    def current(self) -> SegmentationModel | None:
-        """The model to serve this request with (never blocks on I/O beyond a tiny file read)."""
+    def current(self) -> Served:
+        """What to serve this request with (never blocks beyond one tiny file read)."""
         now = time.monotonic()
         if now >= self._next_check:
             self._next_check = now + self._check_interval
-            self._check_pointer()
-        return self._active[0]
+            self._check_generation()
+        return self._served
 
     @property
     def version(self) -> str | None:
         """Version of the model being served."""
-        return self._active[1]
+        return self._served.version
 
     @property
     def training(self) -> bool:
         """Whether this process is training right now."""
         return self._training
 
-    def _check_pointer(self) -> None:
+    def training_status(self) -> TrainingStatus | None:
+        """The running training of this model store, whichever process runs it."""
+        return self.workspace.training_status()
+
+    def _check_generation(self) -> None:
         try:
-            version = self._store.active_version()
-        except OSError:
-            logger.exception("Could not read the model store's active pointer")
+            generation = self._store.generation()
+        except (OSError, ModelIntegrityError):
+            logger.exception("Could not read the model registry")
             return
-        if (version is None or version == self._active[1] or version == self._refused
-                or self._reloading):
+        if generation == self._served.generation or generation == self._refused or self._reloading:
             return
         self._reloading = True
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
             # Called outside an event loop (e.g. schema.execute_sync in a script): load inline.
-            self._reload(version)
+            self._reload()
             return
-        loop.run_in_executor(None, self._reload, version)
+        loop.run_in_executor(None, self._reload)
 
-    def _reload(self, version: str) -> None:
+    def _reload(self) -> None:
         try:
-            model = self._store.load(version)
-            self._install(model, version)
-            logger.info("Now serving model %s", version)
-        except Exception:
-            self._refused = version
-            logger.exception("Could not load model %s; still serving %s", version,
-                             self._active[1])
+            self._refresh()
         finally:
             self._reloading = False
 
-    def _install(self, model: SegmentationModel, version: str) -> None:
-        with self._swap_lock:
-            # A slower reload of an older version must not replace a newer one installed meanwhile.
-            active = self._store.active_version()
-            if active is not None and active != version and self._active[1] == active:
+    def _refresh(self) -> None:
+        """Read the registry (generation first), load its active model and install both.
+
+        Blocking. The generation is read BEFORE the model, so a change made meanwhile shows at
+        the next check. A model that fails verification is logged once per generation and not
+        retried; the previous model keeps serving.
+        """
+        try:
+            state = self._store.registry_state()
+        except (OSError, ModelIntegrityError):
+            logger.exception("Could not read the model registry")
+            return
+        version = state.active
+        model: SegmentationModel | None = None
+        if version is not None:
+            try:
+                model = self._store.load(version)
+            except (ModelIntegrityError, ModelNotTrainedError, NotFoundError, OSError):
+                self._refused = state.generation
+                logger.exception("Could not load model %s; still serving %s", version,
+                                 self._served.version)
                 return
-            self._active = (model, version)
+        with self._swap_lock:
+            if state.generation < self._served.generation:
+                return  # a slower reload of an older state must not replace a newer one
+            self._served = Served(model, version, state.generation)
+        with self._cache_lock:
+            self._versions.clear()
+            self._records = None
+        if version is not None:
+            logger.info("Serving model %s (registry generation %d)", version, state.generation)
+
+    async def sync(self) -> None:
+        """Catch up with the store now (after this process changed it), in a thread."""
+        await run_in_threadpool(self._refresh)
+        self._next_check = time.monotonic() + self._check_interval
+
+    # ---- other versions --------------------------------------------------------------------
+    async def model(self, version: str | None) -> tuple[SegmentationModel, str]:
+        """The model to predict with: the active one (``version`` None) or a stored version.
+
+        ModelNotTrainedError when nothing is active; NotFoundError for an unknown version.
+        """
+        served = self.current()
+        if version is None or version == served.version:
+            if served.model is None or served.version is None:
+                raise ModelNotTrainedError("no model has been trained yet")
+            return served.model, served.version
+        with self._cache_lock:
+            cached = self._versions.get(version)
+            if cached is not None:
+                self._versions.move_to_end(version)
+                return cached, version
+        model = await run_in_threadpool(self.workspace.model, version)
+        with self._cache_lock:
+            if self._served.generation == served.generation:
+                self._versions[version] = model
+                while len(self._versions) > VERSION_CACHE_SIZE:
+                    self._versions.popitem(last=False)
+        return model, version
+
+    async def records(self) -> list[ModelRecord]:
+        """Every stored version, newest first, from verified metadata (nothing unpickled)."""
+        generation = self.current().generation
+        with self._cache_lock:
+            if self._records is not None and self._records[0] == generation:
+                return self._records[1]
+        records = await run_in_threadpool(self._store.records)
+        with self._cache_lock:
+            if self._served.generation == generation:
+                self._records = (generation, records)
+        return records
+
+    async def record(self, version: str | None) -> ModelRecord | None:
+        """One version's record (the active one when None; None before the first training).
+
+        NotFoundError for an unknown version.
+        """
+        served = self.current()
+        if version is None or version == served.version:
+            if served.model is None:
+                return None
+            return ModelRecord(served.model.info, served.model.spec, True)
+        for record in await self.records():
+            if record.info.version == version:
+                return record
+        raise NotFoundError("model", version)
 
     # ---- training ------------------------------------------------------------------------
-    async def train(self, params: TrainingParams) -> SegmentationModel:
-        """Train on the configured dataset, store the model and serve it.
+    async def train(self, dataset_id: str | None, params: TrainingParams) -> SegmentationModel:
+        """Train on a stored dataset (the bundled one by default), store, activate and serve it.
 
-        Raises InvalidParameterError / DataValidationError (nothing changes) or
+        Raises InvalidParameterError / DataValidationError / NotFoundError (nothing changes) or
         TrainingInProgressError when another training runs, in this process or another.
         """
         check_params(params)
@@ -142,30 +223,13 @@ class ModelService:
             raise TrainingInProgressError("A training is already running on this server.")
         self._training = True
         try:
-            return await run_in_threadpool(self._train_blocking, params)
+            return await run_in_threadpool(self._train_blocking, dataset_id, params)
         finally:
             self._training = False
 
-    def _train_blocking(self, params: TrainingParams) -> SegmentationModel:
-        with self._training_lock():
-            model = train_model(self._data_path, params)
-            version = self._store.save(model)
-        self._install(model, version)
+    def _train_blocking(self, dataset_id: str | None, params: TrainingParams) -> SegmentationModel:
+        model = self.workspace.train(dataset_id, params)
+        self._refresh()
         self._next_check = time.monotonic() + self._check_interval
-        logger.info("Trained and activated model %s (k=%d)", version, model.info.k)
+        logger.info("Trained and activated model %s (k=%d)", model.version, model.info.k)
         return model
-
-    @contextlib.contextmanager
-    def _training_lock(self) -> Iterator[None]:
-        self._lock_path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                raise TrainingInProgressError(
-                    "A training is already running in another worker process."
-                ) from None
-            yield
-        finally:
-            os.close(fd)  # closing releases the lock

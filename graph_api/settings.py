@@ -1,7 +1,8 @@
 """The API's settings, read from environment variables once per ``get_api_settings()`` call.
 
 Every value has a default that works on a developer's machine; the core's own settings (data path,
-model store, signing key) live in ``segmentation_core.settings``.
+model store, datasets, signing key, the upload limit ``SEGMENTATION_MAX_UPLOAD_BYTES``) live in
+``segmentation_core.settings``.
 """
 
 from __future__ import annotations
@@ -64,12 +65,18 @@ class ApiSettings:
     allow_insecure_bind: bool = False
     #: SEGMENTATION_GRAPHIQL_ASSETS: the node_modules folder holding GraphiQL's browser assets.
     graphiql_assets_dir: Path = PROJECT_ROOT / ".tools" / "node_modules"
+    #: SEGMENTATION_EXPORTS_DIR: where scoreDataset leaves scored files for download (and
+    #: POST /score spools its bodies); default: ``exports/`` beside the model store.
+    exports_dir: Path | None = None
+    #: SEGMENTATION_EXPORT_TTL: seconds a download link stays valid (at least 600).
+    export_ttl_seconds: int = 30 * 60
 
 
 def get_api_settings() -> ApiSettings:
     """Read the API settings from the environment (defaults work locally)."""
     origins = os.environ.get("SEGMENTATION_CORS_ORIGINS", "")
     assets = os.environ.get("SEGMENTATION_GRAPHIQL_ASSETS", "").strip()
+    exports = os.environ.get("SEGMENTATION_EXPORTS_DIR", "").strip()
     return ApiSettings(
         api_key=os.environ.get("SEGMENTATION_API_KEY") or None,
         max_batch_size=_int("SEGMENTATION_MAX_BATCH", ApiSettings.max_batch_size),
@@ -80,4 +87,6 @@ def get_api_settings() -> ApiSettings:
         ),
         allow_insecure_bind=os.environ.get("SEGMENTATION_ALLOW_INSECURE_BIND", "") in ("1", "true"),
         graphiql_assets_dir=Path(assets) if assets else ApiSettings.graphiql_assets_dir,
+        exports_dir=Path(exports).expanduser().resolve() if exports else None,
+        export_ttl_seconds=_int("SEGMENTATION_EXPORT_TTL", ApiSettings.export_ttl_seconds, 600),
     )

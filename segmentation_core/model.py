@@ -50,19 +50,23 @@ def memberships(
 
     Works on ``w_j = d_min^2 / d_j^2`` (1 for the nearest, in [0, 1] for the rest) instead of
     ``1 / d_j^2``, so nothing overflows near a centre and ``d = 0`` needs no special case.
+    Computed in a (k, n) layout: every reduction then runs along the long axis (numpy reduces
+    the short inner axis of an (n, k) array several times slower); same operations, same order,
+    bit-for-bit the same results.
     """
-    n, n_features = Z.shape
-    d2 = np.zeros((n, centres.shape[0]))
-    for f in range(n_features):  # per feature: (n, k) temporaries instead of one (n, k, f) block
-        diff = Z[:, f, None] - centres[None, :, f]
-        diff *= diff
-        d2 += diff
-    ids = d2.argmin(axis=1)
-    dmin = d2[np.arange(n), ids][:, None]
+    ZT = np.ascontiguousarray(Z.T)  # (features, n)
+    d2 = np.empty((centres.shape[0], Z.shape[0]))
+    diff = np.empty_like(ZT)
+    for j in range(centres.shape[0]):  # per centre: (features, n) temporaries
+        np.subtract(ZT, centres[j][:, None], out=diff)
+        np.multiply(diff, diff, out=diff)
+        np.add.reduce(diff, axis=0, out=d2[j])
+    ids = d2.argmin(axis=0)
+    dmin = d2.min(axis=0)
     w = np.divide(dmin, d2, out=np.ones_like(d2), where=d2 > 0)
-    total = w.sum(axis=1)
-    w /= total[:, None]
-    return ids.astype(np.int64), 1.0 / total, w
+    total = w.sum(axis=0)
+    w /= total
+    return ids.astype(np.int64), 1.0 / total, np.ascontiguousarray(w.T)
 
 
 #: Per-cell problem codes of :meth:`SegmentationModel.problem_codes`.

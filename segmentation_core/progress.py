@@ -30,14 +30,18 @@ STATUS_FILE = ".training.json"
 PUBLISH_EVERY = 0.2
 
 
-def _alive(pid: int) -> bool:
+def _start_time(pid: int) -> str | None:
+    """When process ``pid`` started (clock ticks since boot, from /proc), or None if it is gone.
+
+    A process id alone can be reused by an unrelated process; the pair (pid, start time) cannot.
+    """
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # exists, owned by someone else
-    return True
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as fh:
+            stat = fh.read()
+    except OSError:
+        return None
+    # the command name (field 2) may hold spaces and parentheses: count fields after the last ")"
+    return stat.rsplit(")", 1)[-1].split()[19]
 
 
 class TrainingTracker:
@@ -98,6 +102,7 @@ class TrainingTracker:
             "started_at": status.started_at,
             "dataset_id": status.dataset_id,
             "pid": os.getpid(),
+            "pid_started": _start_time(os.getpid()),
         }
         # Replaced atomically so readers never see half a file; no fsync: it is ephemeral.
         tmp = self.folder / f".{STATUS_FILE}.{secrets.token_hex(4)}.tmp"
@@ -109,7 +114,7 @@ class TrainingTracker:
         """The running training's status, from whichever process runs it; None when none runs."""
         try:
             data = json.loads((self.folder / STATUS_FILE).read_text(encoding="utf-8"))
-            pid = int(data["pid"])
+            pid, started = int(data["pid"]), data.get("pid_started")
             status = TrainingStatus(
                 stage=TrainingStage(data["stage"]),
                 completed=int(data["completed"]),
@@ -119,4 +124,5 @@ class TrainingTracker:
             )
         except (OSError, ValueError, KeyError, TypeError):
             return None
-        return status if _alive(pid) else None
+        alive = _start_time(pid)
+        return status if alive is not None and alive == started else None

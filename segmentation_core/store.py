@@ -377,12 +377,9 @@ class ModelStore:
         return self.load(version)
 
     def load(self, version: str) -> SegmentationModel:
-        """Verify and load one version with its segment names applied; ModelIntegrityError (with
-        the reason) if it is refused or not in the store."""
-        if not _VERSION_RE.fullmatch(version):
-            raise ModelIntegrityError(f"{version!r} is not a valid model version id")
-        if not (self.root / version).is_dir():
-            raise ModelIntegrityError(f"model version {version!r} is not in the store {self.root}")
+        """Verify and load one version with its segment names applied; NotFoundError if the
+        store has no such version, ModelIntegrityError (with the reason) if it is refused."""
+        self._require(version)
         verified = self._verify(version, self._read_key(create=False))
         pipeline = self._unpickle(verified.pipeline_bytes, version)
         return SegmentationModel(verified.info, verified.spec, pipeline)

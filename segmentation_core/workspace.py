@@ -9,6 +9,7 @@ comparison or a scoring reads the dataset a model names.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import BinaryIO
 
 from segmentation_core.compare import compare_models
 from segmentation_core.datasets import DatasetStore
@@ -47,9 +48,10 @@ class Workspace:
     # -- datasets ------------------------------------------------------------------------------
 
     def import_dataset(
-        self, source: Path, *, name: str | None = None, filename: str | None = None
+        self, source: Path | BinaryIO, *, name: str | None = None, filename: str | None = None
     ) -> ImportResult:
-        """Import a CSV or Parquet file (see ``DatasetStore.import_file``)."""
+        """Import a CSV or Parquet file from a path or a binary stream (see
+        ``DatasetStore.import_file``)."""
         return self.datasets.import_file(source, name=name, filename=filename)
 
     def dataset(self, dataset_id: str | None) -> DatasetInfo:
@@ -139,8 +141,6 @@ class Workspace:
             if self.models.active_version() is None:
                 raise ModelNotTrainedError("no model has been trained yet")
             return self.models.load_active()
-        if version not in self.models.versions():
-            raise NotFoundError("model", version)
         return self.models.load(version)
 
     def compare(self, a: str, b: str, dataset_id: str | None = None) -> ModelComparison:

@@ -22,10 +22,12 @@ import pandas as pd
 import pytest
 
 from graph_api.context import Context
+from graph_api.exports import ExportStore
 from graph_api.service import ModelService
 from graph_api.settings import ApiSettings
 from segmentation_core import ModelStore, train_model
 from segmentation_core.settings import CoreSettings
+from segmentation_core.workspace import Workspace
 
 ROOT = Path(__file__).resolve().parents[2]
 #: The public Mall Customers data (tests/data holds copies of the shared reference sets).
@@ -90,7 +92,7 @@ def mall_customers() -> pd.DataFrame:
 
 @dataclass
 class Env:
-    """One test's private store, key file and dataset, exported as environment variables."""
+    """One test's private stores, key file and dataset, exported as environment variables."""
 
     root: Path
     models_dir: Path
@@ -98,9 +100,20 @@ class Env:
     data: Path
 
     @property
+    def datasets_dir(self) -> Path:
+        return self.root / "datasets"
+
+    @property
+    def exports_dir(self) -> Path:
+        return self.root / "exports"
+
+    @property
     def core(self) -> CoreSettings:
         return CoreSettings(data_path=self.data, models_dir=self.models_dir,
-                            signing_key_file=self.key_file)
+                            signing_key_file=self.key_file, datasets_dir=self.datasets_dir)
+
+    def workspace(self) -> Workspace:
+        return Workspace.from_settings(self.core)
 
     def store(self) -> ModelStore:
         return ModelStore(self.models_dir, self.key_file)
@@ -116,6 +129,8 @@ class Env:
             "SEGMENTATION_MODELS_DIR": str(self.models_dir),
             "SEGMENTATION_SIGNING_KEY_FILE": str(self.key_file),
             "SEGMENTATION_DATA": str(self.data),
+            "SEGMENTATION_DATASETS_DIR": str(self.datasets_dir),
+            "SEGMENTATION_EXPORTS_DIR": str(self.exports_dir),
         }
 
 
@@ -129,7 +144,9 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Env:
     for name, value in e.vars().items():
         monkeypatch.setenv(name, value)
     for name in ("SEGMENTATION_API_KEY", "SEGMENTATION_CORS_ORIGINS", "SEGMENTATION_MAX_BATCH",
-                 "SEGMENTATION_MAX_BODY_BYTES", "SEGMENTATION_ALLOW_INSECURE_BIND"):
+                 "SEGMENTATION_MAX_BODY_BYTES", "SEGMENTATION_ALLOW_INSECURE_BIND",
+                 "SEGMENTATION_MAX_UPLOAD_BYTES", "SEGMENTATION_MAX_ROWS",
+                 "SEGMENTATION_EXPORT_TTL"):
         monkeypatch.delenv(name, raising=False)
     return e
 
@@ -145,9 +162,10 @@ def make_context(env: Env, settings: ApiSettings | None = None,
                  authorization: str | None = None) -> Context:
     """A resolver context over the env's store, as the app builds it per request."""
     settings = settings or ApiSettings()
-    service = ModelService(env.store(), env.data, env.models_dir, settings.model_check_interval)
+    service = ModelService(env.workspace(), settings.model_check_interval)
     service.load_active()
-    return Context(service=service, settings=settings, authorization=authorization)
+    return Context(service=service, settings=settings, exports=ExportStore(env.exports_dir),
+                   authorization=authorization)
 
 
 def free_port() -> int:
@@ -171,6 +189,37 @@ class Server:
                        timeout=timeout, headers=headers)
         assert r.status_code == 200, r.text
         return r.json()
+
+    @property
+    def port(self) -> int:
+        return int(self.url.rsplit(":", 1)[1])
+
+    def healthy(self) -> bool:
+        """Whether the server still answers a GraphQL query."""
+        body = self.gql("{ health { status } }")
+        return body == {"data": {"health": {"status": "ok"}}}
+
+    def deleted_open_files(self) -> list[str]:
+        """Files the server process holds open that were deleted (e.g. spooled uploads)."""
+        found = []
+        for fd in Path(f"/proc/{self.process.pid}/fd").iterdir():
+            try:
+                target = os.readlink(fd)
+            except OSError:
+                continue
+            if target.endswith("(deleted)") and not target.startswith("/memfd:"):
+                found.append(target)
+        return found
+
+    def wait_for_no_deleted_open_files(self, timeout: float = 10) -> None:
+        """Wait until the process holds no deleted file open (uploads closed after a request)."""
+        deadline = time.monotonic() + timeout
+        while (held := self.deleted_open_files()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert held == [], held
+
+    def log_text(self) -> str:
+        return self.log.read_text(errors="replace")
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -224,3 +273,11 @@ def server_factory(tmp_path: Path) -> Iterator[Callable[..., Server]]:
     yield factory
     for server in started:
         server.stop()
+
+
+def tree(folder: Path) -> dict[str, int]:
+    """Every file under ``folder`` (relative path -> size), to prove nothing was left behind."""
+    if not folder.exists():
+        return {}
+    return {str(p.relative_to(folder)): p.stat().st_size for p in sorted(folder.rglob("*"))
+            if p.is_file()}

@@ -31,18 +31,6 @@ API_PORTS = range(18310, 18350)
 APP_PORTS = range(18350, 18400)
 
 
-def _api_has_v2() -> bool:
-    """Whether the API on this branch serves the contract's version 2 (datasets, history)."""
-    from graph_api.schema import schema
-
-    return "uploadDataset" in schema.as_str()
-
-
-#: Tests of pages that need the API's version 2; they run as soon as it is on the branch.
-requires_api_v2 = pytest.mark.skipif(
-    not _api_has_v2(), reason="the API's version 2 has not landed on this branch yet"
-)
-
 #: Timings the browser tests measure. pytest captures print(), so they are shown in the run's
 #: closing summary instead (`make test` prints them under "web timings").
 _MEASURED: list[str] = []

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.web.conftest import requires_api_v2
 from web import api_client
 from web.api_client import (
     ApiProtocolError,
@@ -41,14 +40,12 @@ BUNDLED = [
 VALUES = [FeatureValue(name, value) for name, value in BUNDLED]
 
 
-@requires_api_v2
 async def test_health_reports_the_active_model(asgi_client, trained_store) -> None:
     health = await api_client.fetch_health(client=asgi_client, url=URL)
     assert health.status == "ok" and health.model_loaded is True
     assert health.model_version and health.training is None
 
 
-@requires_api_v2
 async def test_dashboard_is_one_consistent_snapshot(asgi_client) -> None:
     d = await api_client.fetch_dashboard(client=asgi_client, url=URL)
     assert d.model is not None and d.elbow is not None
@@ -66,7 +63,6 @@ async def test_dashboard_is_one_consistent_snapshot(asgi_client) -> None:
     assert missing.model is None and missing.clusters == ()
 
 
-@requires_api_v2
 async def test_predict_record_returns_a_typed_prediction(asgi_client) -> None:
     d = await api_client.fetch_dashboard(client=asgi_client, url=URL)
     result = await api_client.predict_record(VALUES, client=asgi_client, url=URL)
@@ -80,7 +76,6 @@ async def test_predict_record_returns_a_typed_prediction(asgi_client) -> None:
     assert [e.field for e in invalid.errors] == ["values[0].value"]
 
 
-@requires_api_v2
 async def test_fresh_store_reports_no_model(empty_store, make_asgi_client) -> None:
     async with make_asgi_client(empty_store) as client:
         health = await api_client.fetch_health(client=client, url=URL)
@@ -94,7 +89,6 @@ async def test_fresh_store_reports_no_model(empty_store, make_asgi_client) -> No
     assert isinstance(result, ModelNotTrained) and result.message
 
 
-@requires_api_v2
 async def test_state_changes_need_the_key_when_the_server_has_one(
     empty_store, make_asgi_client
 ) -> None:
@@ -112,7 +106,6 @@ async def test_state_changes_need_the_key_when_the_server_has_one(
     assert after.model is not None and after.model.version == trained.version
 
 
-@requires_api_v2
 async def test_nonsense_train_parameters_are_invalid_input(asgi_client) -> None:
     result = await api_client.train(k_min=6, k_max=3, client=asgi_client, url=URL)
     assert isinstance(result, InvalidInput)
@@ -124,7 +117,6 @@ async def _chunks(data: bytes, size: int = 1000):
         yield data[start : start + size]
 
 
-@requires_api_v2
 async def test_the_mall_customers_flow(empty_store, make_asgi_client) -> None:
     """Upload (streamed), train on two columns, rename, compare, roll back, score, download."""
     async with make_asgi_client(empty_store) as client:
@@ -199,7 +191,6 @@ async def test_the_mall_customers_flow(empty_store, make_asgi_client) -> None:
         assert list(rows[0])[-4:] == ["segment_id", "segment_name", "confidence", "score_problem"]
 
 
-@requires_api_v2
 async def test_an_unusable_file_is_refused_with_the_reason(asgi_client) -> None:
     result = await api_client.upload_dataset(
         b"name\nAda\nBob\n", "names.csv", client=asgi_client, url=URL

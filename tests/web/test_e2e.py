@@ -14,10 +14,9 @@ import time
 import httpx
 import pytest
 
-from tests.web.conftest import requires_api_v2
 from web.testing import open_page
 
-pytestmark = [pytest.mark.e2e, pytest.mark.slow, requires_api_v2]
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 VALID = {"age": "35", "annual_income": "80", "spending_score": "70", "purchase_frequency": "20"}
 

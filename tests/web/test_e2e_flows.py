@@ -21,12 +21,12 @@ from typing import Any, TypeVar
 import httpx
 import pytest
 
-from tests.web.conftest import APP_PORTS, free_port, requires_api_v2
+from tests.web.conftest import APP_PORTS, free_port
 from web import api_client
 from web.api_client import InvalidInput
 from web.testing import ServerHandle, open_page, start_server, store_env, train_store
 
-pytestmark = [pytest.mark.e2e, pytest.mark.slow, requires_api_v2]
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 T = TypeVar("T")
 MALL = Path(__file__).resolve().parents[1] / "data" / "mall_customers.csv"

@@ -6,10 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.web.conftest import requires_api_v2
 from web.testing import open_page
 
-pytestmark = [pytest.mark.e2e, pytest.mark.slow, requires_api_v2]
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 ROOT = Path(__file__).resolve().parents[2]
 
 

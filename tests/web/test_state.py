@@ -9,7 +9,6 @@ import httpx
 import pytest
 import reflex as rx
 
-from tests.web.conftest import requires_api_v2
 from web.api_client import Health
 from web.pages.dashboard import DashboardState, api_status, retrain_request
 from web.pages.home import HomeState
@@ -40,7 +39,6 @@ def test_a_fresh_form_is_not_red_and_cannot_submit() -> None:
     assert home.errors == {}
 
 
-@requires_api_v2
 @pytest.mark.anyio
 async def test_home_builds_the_form_and_predicts_through_the_api(api_server: str) -> None:
     home = _substate(HomeState)
@@ -64,7 +62,6 @@ async def test_home_builds_the_form_and_predicts_through_the_api(api_server: str
     assert math.isclose(total, 100, abs_tol=0.5)
 
 
-@requires_api_v2
 @pytest.mark.anyio
 async def test_home_notices_a_model_retrained_since_the_page_loaded(own_api_server: str) -> None:
     home = _substate(HomeState)
@@ -82,7 +79,6 @@ async def test_home_notices_a_model_retrained_since_the_page_loaded(own_api_serv
     assert set(home._profiles) == {0, 1, 2}
 
 
-@requires_api_v2
 @pytest.mark.anyio
 async def test_dashboard_state_loads_everything_in_one_request(api_server: str, tmp_path) -> None:
     log = tmp_path / "api.log"
@@ -99,7 +95,6 @@ async def test_dashboard_state_loads_everything_in_one_request(api_server: str, 
     assert board.picker and board.picker[0]["version"] == board.model_version
 
 
-@requires_api_v2
 @pytest.mark.anyio
 async def test_models_state_lists_the_history(api_server: str) -> None:
     models = _substate(ModelsState)

@@ -20,7 +20,9 @@ def _header(c: rx.Var) -> rx.Component:
             rx.text(c["name"], size="1"),
         ),
         justify="end",
-        min_width="64px",
+        # Wide enough for a word per line: on a phone the table scrolls inside its card
+        # rather than squeezing names letter by letter.
+        min_width="104px",
         max_width="160px",
         vertical_align="bottom",
     )

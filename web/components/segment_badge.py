@@ -28,7 +28,7 @@ def segment_badge(
         display="inline-block",
         white_space="normal" if wrap else "nowrap",
         max_width="100%",
-        overflow_wrap="anywhere" if wrap else "normal",
+        overflow_wrap="break-word" if wrap else "normal",
         **props,
     )
 

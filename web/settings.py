@@ -42,6 +42,16 @@ def _seconds(name: str, default: float) -> float:
     return value
 
 
+def _bytes(name: str, default: int) -> int:
+    """A positive number of bytes from `$name`; a clear error names a bad value."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or int(raw) <= 0:
+        raise ValueError(f"{name} must be a positive number of bytes, got {raw!r}")
+    return int(raw)
+
+
 def web_host() -> str:
     """The interface to bind (`SEGMENTATION_WEB_HOST`, default loopback).
 
@@ -84,6 +94,9 @@ class WebSettings:
     #: The interface `make run` binds to (`SEGMENTATION_WEB_HOST`). Loopback by default; the API
     #: refuses to serve on another interface unless `SEGMENTATION_API_KEY` is set.
     host: str
+    #: The largest file the upload zones send (`SEGMENTATION_MAX_UPLOAD_BYTES`, the API's own
+    #: limit, which it enforces: the browser refuses a larger file before sending a byte).
+    max_upload_bytes: int = 256 * 1024 * 1024
 
 
 def load_settings() -> WebSettings:
@@ -96,4 +109,5 @@ def load_settings() -> WebSettings:
         train_timeout_s=_seconds("SEGMENTATION_WEB_TRAIN_TIMEOUT", 300.0),
         status_every_s=_seconds("SEGMENTATION_WEB_STATUS_EVERY", 15.0),
         host=web_host(),
+        max_upload_bytes=_bytes("SEGMENTATION_MAX_UPLOAD_BYTES", 256 * 1024 * 1024),
     )

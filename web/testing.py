@@ -2,7 +2,9 @@
 
 `start_server()` starts `python -m web.serve` in its own process group, waits until the UI,
 Reflex's backend and the GraphQL API all answer, and ends the whole group afterwards.
-`CHROMIUM_ARGS` are the flags headless Debian Chromium needs here (BUILD_NOTES.md).
+`open_page()` / `wait_until_ready()` wait until a page in the browser is usable (hydrated, its
+websocket round trip done) before anyone clicks. `CHROMIUM_ARGS` are the flags headless Debian
+Chromium needs here (BUILD_NOTES.md).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -35,7 +38,7 @@ CHROMIUM_PATH = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
 
 
 def store_env(base: Path) -> dict[str, str]:
-    """This process's environment with a model store and signing key of their own under `base`.
+    """This process's environment with a model store, datasets and signing key under `base`.
 
     The key lies outside the store, as the store requires; no API key, and the UI calls the API
     mounted on its own port.
@@ -43,9 +46,10 @@ def store_env(base: Path) -> dict[str, str]:
     env = dict(os.environ)
     env["SEGMENTATION_MODELS_DIR"] = str(base / "models")
     env["SEGMENTATION_SIGNING_KEY_FILE"] = str(base / "secrets" / "signing.key")
+    env["SEGMENTATION_DATASETS_DIR"] = str(base / "datasets")
     env["SEGMENTATION_DATA"] = str(ROOT / "data" / "customers.csv")
-    env.pop("SEGMENTATION_API_KEY", None)
-    env.pop("SEGMENTATION_GRAPHQL_URL", None)
+    for name in ("SEGMENTATION_API_KEY", "SEGMENTATION_GRAPHQL_URL", "SEGMENTATION_EXPORTS_DIR"):
+        env.pop(name, None)
     return env
 
 
@@ -144,3 +148,33 @@ def start_server(
         yield handle
     finally:
         handle.stop()
+
+
+#: The attribute the page template renders from Reflex's `State.is_hydrated` (web/components/
+#: layout.py). The compiled page starts with "false"; it turns "true" only after the browser
+#: opened the websocket, the backend answered the hydrate event with the state, and the page's
+#: `on_load` handlers ran. React renders it, so React has hydrated and attached every handler.
+READY_ATTRIBUTE = "data-app-ready"
+READY_SELECTOR = f"[{READY_ATTRIBUTE}='true']"
+
+#: Upper bound for a page to become ready on a machine busy with other builds: a condition
+#: is awaited, this only ends a wait that will never succeed.
+READY_TIMEOUT_MS = 90_000
+
+
+def wait_until_ready(page: Any, *, timeout_ms: float = READY_TIMEOUT_MS) -> None:
+    """Wait until the Reflex page in `page` (a Playwright Page) can be used.
+
+    Ready means: React has hydrated the page (so clicks reach their handlers), the websocket to
+    the backend is connected and has carried a full round trip (hydrate -> state), and the
+    page's `on_load` events are done. Before that, a click can be lost (a toggle that never
+    toggles) and an event can sit in the queue until the socket opens. Every browser test and
+    script calls this (through `open_page`) before interacting.
+    """
+    page.wait_for_selector(READY_SELECTOR, state="attached", timeout=timeout_ms)
+
+
+def open_page(page: Any, url: str, *, timeout_ms: float = READY_TIMEOUT_MS) -> None:
+    """`page.goto(url)`, then `wait_until_ready`: the only way browser code opens a page."""
+    page.goto(url, wait_until="domcontentloaded", timeout=timeout_ms)
+    wait_until_ready(page, timeout_ms=timeout_ms)

@@ -1,7 +1,8 @@
-"""The Reflex app: both pages, with the GraphQL API mounted on the same backend.
+"""The Reflex app: the four pages, with the GraphQL API mounted on the same backend.
 
 `rx.App(api_transformer=...)` puts the API's Starlette app in front of Reflex, so one process
-serves `/` and `/dashboard` (the UI), `/graphql` (the API and GraphiQL) and Reflex's `/_event`.
+serves `/`, `/dashboard`, `/data` and `/models` (the UI), `/graphql` (the API and GraphiQL),
+`/exports/...` (scored files) and Reflex's `/_event` and `/_upload`.
 Mounted apps do not get ASGI lifespan events from the outer app, so the API's own lifespan
 (which loads the model) is registered as a Reflex lifespan task.
 """
@@ -15,7 +16,9 @@ import reflex as rx
 
 from graph_api.app import app as graphql_app
 from web.pages.dashboard import DashboardState, dashboard
+from web.pages.data import DataState, data
 from web.pages.home import HomeState, home
+from web.pages.models import ModelsState, models
 
 
 @contextlib.asynccontextmanager
@@ -32,3 +35,5 @@ app = rx.App(
 app.register_lifespan_task(_graphql_lifespan)
 app.add_page(home, route="/", title="Segment a customer", on_load=HomeState.check_api)
 app.add_page(dashboard, route="/dashboard", title="Segments dashboard", on_load=DashboardState.load)
+app.add_page(data, route="/data", title="Your data", on_load=DataState.load)
+app.add_page(models, route="/models", title="Model history", on_load=ModelsState.load)

@@ -95,6 +95,7 @@ def _make_asgi_app(store: Store, api_key: str | None = None):  # noqa: ANN202 - 
         data_path=Path(env["SEGMENTATION_DATA"]),
         models_dir=Path(env["SEGMENTATION_MODELS_DIR"]),
         signing_key_file=Path(env["SEGMENTATION_SIGNING_KEY_FILE"]),
+        datasets_dir=Path(env["SEGMENTATION_DATASETS_DIR"]),
     )
     return create_app(ApiSettings(api_key=api_key), core)
 
@@ -277,10 +278,20 @@ def page(browser) -> Iterator[object]:  # noqa: ANN001 - playwright's Browser
     """A fresh desktop-sized page; the test fails if the page logged a JavaScript error."""
     context = browser.new_context(viewport={"width": 1440, "height": 900})
     page = context.new_page()
-    page.set_default_timeout(20_000)
+    # An upper bound for waits on conditions; only a test that would never pass waits it out.
+    page.set_default_timeout(60_000)
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(f"uncaught: {exc}"))
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    # Chromium's "Failed to load resource" names no URL: record which request failed.
+    page.on(
+        "response",
+        lambda r: (
+            errors.append(f"HTTP {r.status} {r.request.method} {r.url}")
+            if r.status >= 400
+            else None
+        ),
+    )
     yield page
     context.close()
     assert not errors, f"the page logged errors: {errors}"

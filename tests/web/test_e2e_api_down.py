@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import pytest
 
+from web.testing import open_page
+
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 
 def test_home_says_the_api_is_down_and_offers_retry(app_without_api, page) -> None:
-    page.goto(app_without_api.url + "/")
+    open_page(page, app_without_api.url + "/")
     notice = page.locator("#api-down-notice")
     notice.wait_for()
     assert "not reachable" in notice.inner_text()
@@ -20,7 +22,7 @@ def test_home_says_the_api_is_down_and_offers_retry(app_without_api, page) -> No
 
 
 def test_dashboard_shows_down_with_retry_and_no_stuck_loading(app_without_api, page) -> None:
-    page.goto(app_without_api.url + "/dashboard")
+    open_page(page, app_without_api.url + "/dashboard")
     page.locator("#api-status[data-status='down']").wait_for()
     notice = page.locator("#api-down-notice")
     assert notice.get_by_role("button", name="Retry").is_visible()

@@ -6,13 +6,15 @@ from pathlib import Path
 
 import pytest
 
+from web.testing import open_page
+
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_home_explains_there_is_no_model_and_links_to_training(keyed_app, page) -> None:
     server, _key = keyed_app
-    page.goto(server.url + "/")
+    open_page(page, server.url + "/")
     notice = page.locator("#no-model-notice")
     notice.wait_for()
     assert "No model is trained yet" in notice.inner_text()
@@ -23,7 +25,7 @@ def test_dashboard_asks_for_the_key_then_trains(keyed_app, page) -> None:
     server, key = keyed_app
     received: list[str] = []
     page.on("websocket", lambda ws: ws.on("framereceived", lambda f: received.append(str(f))))
-    page.goto(server.url + "/dashboard")
+    open_page(page, server.url + "/dashboard")
     status = page.locator("#api-status")
     page.locator("#api-status[data-status='degraded']").wait_for()
     assert "no model" in status.inner_text().lower()
@@ -47,3 +49,20 @@ def test_dashboard_asks_for_the_key_then_trains(keyed_app, page) -> None:
     states = ROOT / ".states"
     leaked = [f for f in states.rglob("*") if f.is_file() and key.encode() in f.read_bytes()]
     assert not leaked
+
+
+def test_data_page_asks_for_the_key_then_uploads(keyed_app, page) -> None:
+    server, key = keyed_app
+    mall = ROOT / "tests" / "data" / "mall_customers.csv"
+    open_page(page, server.url + "/data")
+    page.set_input_files("#dataset-upload input[type=file]", str(mall))
+    key_input = page.locator("#api-key")
+    key_input.wait_for()  # refused without a key: the dialog asks for one
+    assert "key" in page.locator("#dataset-upload-error").inner_text().lower()
+    key_input.fill(key)
+    page.click("#api-key-submit")
+    key_input.wait_for(state="detached")
+    page.set_input_files("#dataset-upload input[type=file]", str(mall))
+    page.locator("#dataset-upload-note").wait_for()
+    page.locator('#dataset-columns [data-column="Annual Income (k$)"]').wait_for()
+    assert key not in page.content()

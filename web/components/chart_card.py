@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import reflex as rx
 
+NO_MODEL_TEXT = "Nothing to show yet: no model is loaded."
+
 #: Axis and grid colours that follow light/dark mode.
 AXIS_COLOR = rx.color("gray", 11)
 GRID_COLOR = rx.color("gray", 6)
@@ -17,13 +19,14 @@ TOOLTIP_STYLE = {
 
 def chart_card(
     title: str,
-    subtitle: str,
+    subtitle: str | rx.Var,
     body: rx.Component,
     *,
     loading: rx.Var,
     empty: rx.Var,
     id: str,
     height: str = "300px",
+    empty_text: str | rx.Var = NO_MODEL_TEXT,
 ) -> rx.Component:
     """A card holding one chart; `id` goes on the card so tests find the chart's SVG inside."""
     return rx.card(
@@ -36,7 +39,7 @@ def chart_card(
                 rx.cond(
                     empty,
                     rx.center(
-                        rx.text("Nothing to show yet: no model is loaded.", color_scheme="gray"),
+                        rx.text(empty_text, color_scheme="gray", text_align="center"),
                         height=height,
                         width="100%",
                     ),

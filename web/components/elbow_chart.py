@@ -21,9 +21,19 @@ def _label(text: str, position: str, **props) -> rx.Component:
 
 
 def elbow_chart(
-    rows: rx.Var, *, optimal_k: rx.Var, elbow_k: rx.Var, loading: rx.Var
+    rows: rx.Var,
+    *,
+    optimal_k: rx.Var,
+    elbow_k: rx.Var,
+    has_ineligible: rx.Var,
+    min_share: rx.Var,
+    loading: rx.Var,
 ) -> rx.Component:
-    """The composed chart of `ElbowRow`s (`chart-elbow`); `elbow_k` 0 means no knee found."""
+    """The composed chart of `ElbowRow`s (`chart-elbow`); `elbow_k` 0 means no knee found.
+
+    A k that automatic choice could not take (a segment smaller than the minimum share) gets a
+    grey cross on its silhouette point.
+    """
     tick = {"fill": AXIS_COLOR, "fontSize": 11}
     chart = rx.recharts.composed_chart(
         rx.recharts.cartesian_grid(stroke=GRID_COLOR, stroke_dasharray="3 3"),
@@ -63,6 +73,22 @@ def elbow_chart(
             stroke_dasharray="6 3",
             is_animation_active=False,
         ),
+        rx.cond(
+            has_ineligible,
+            # Only the points of ineligible k have a value: hollow rings on their silhouette.
+            rx.recharts.line(
+                data_key="ineligible",
+                name="k skipped: a segment under the minimum share",
+                y_axis_id="silhouette",
+                stroke=AXIS_COLOR,
+                stroke_width=0,
+                dot={"r": 7, "fill": "none", "stroke": AXIS_COLOR, "strokeWidth": 2},
+                active_dot=False,
+                legend_type="circle",
+                connect_nulls=False,
+                is_animation_active=False,
+            ),
+        ),
         rx.recharts.reference_line(
             _label("chosen k", "insideTopRight"),
             x=optimal_k,
@@ -89,7 +115,14 @@ def elbow_chart(
     )
     return chart_card(
         "Choosing k",
-        "Inertia (left, lower is tighter) and silhouette (right, higher is better) per k",
+        rx.cond(
+            has_ineligible,
+            "Inertia (left, lower is tighter) and silhouette (right, higher is better) per k; "
+            + "rings: k with a segment under "
+            + min_share
+            + " of customers, which automatic choice skips",
+            "Inertia (left, lower is tighter) and silhouette (right, higher is better) per k",
+        ),
         chart,
         loading=loading,
         empty=rows.length() == 0,

@@ -30,7 +30,7 @@ def _nav_link(label: str, href: str, icon: str) -> rx.Component:
 
 
 def navbar() -> rx.Component:
-    """Brand, links to both pages and to GraphiQL, and the light/dark toggle."""
+    """Brand, links to the pages and to GraphiQL, and the light/dark toggle."""
     return rx.el.nav(
         rx.hstack(
             rx.link(
@@ -49,12 +49,17 @@ def navbar() -> rx.Component:
             rx.hstack(
                 _nav_link("Predict", "/", "user-search"),
                 _nav_link("Dashboard", "/dashboard", "layout-dashboard"),
-                # /graphql is served by the API, not a Reflex route: a plain anchor, full load.
+                _nav_link("Data", "/data", "database"),
+                _nav_link("Models", "/models", "history"),
+                # /graphql is served by the API, not a Reflex route: Reflex compiles a relative
+                # link into a client-side router link (which would show Reflex's 404), so ask
+                # the router for a full page load.
                 rx.el.a(
                     rx.hstack(
                         rx.icon("braces", size=16), rx.text("GraphiQL"), spacing="1", align="center"
                     ),
                     href="/graphql",
+                    custom_attrs={"reloadDocument": True},
                     style={"color": "inherit", "text_decoration": "none", "font_weight": "500"},
                     display=["none", "none", "block"],
                 ),
@@ -84,14 +89,19 @@ def footer() -> rx.Component:
     return rx.el.footer(
         rx.flex(
             rx.text(
-                "Customer segmentation · K-Means, k chosen by elbow and silhouette",
+                "Customer segmentation · K-Means, k chosen by silhouette, checked by bootstrap",
                 size="1",
                 color_scheme="gray",
             ),
             rx.spacer(),
             rx.text(
                 "GraphQL API and GraphiQL at ",
-                rx.el.a("/graphql", href="/graphql", style={"color": "inherit"}),
+                rx.el.a(
+                    "/graphql",
+                    href="/graphql",
+                    custom_attrs={"reloadDocument": True},
+                    style={"color": "inherit"},
+                ),
                 size="1",
                 color_scheme="gray",
             ),
@@ -128,7 +138,15 @@ def template(page: Callable[[], rx.Component]) -> Callable[[], rx.Component]:
             direction="column",
             min_height="100vh",
             width="100%",
+            # "true" once the websocket round trip and the page's on_load are done; the
+            # browser tests wait for it before interacting (web.testing.wait_until_ready).
+            custom_attrs={"data-app-ready": rx.cond(rx.State.is_hydrated, "true", "false")},
         )
 
+    # The page's own name AND module: Reflex groups a page's compiled components by the module
+    # of its page function, so without this every page's components landed in one shared
+    # bundle (layout.jsx) that every page had to load.
     wrapped.__name__ = page.__name__
+    wrapped.__qualname__ = page.__qualname__
+    wrapped.__module__ = page.__module__
     return wrapped

@@ -89,6 +89,8 @@ def prediction_card(state: Any) -> rx.Component:
                 state.segment_text_color,
                 size="5",
                 id="segment-name",
+                wrap=True,
+                align_self="start",
             ),
             rx.flex(
                 rx.hstack(

@@ -6,18 +6,29 @@ import reflex as rx
 
 
 def segment_badge(
-    name: rx.Var | str, color: rx.Var | str, text_color: rx.Var | str, **props
+    name: rx.Var | str,
+    color: rx.Var | str,
+    text_color: rx.Var | str,
+    *,
+    wrap: bool = False,
+    **props,
 ) -> rx.Component:
-    """The segment name on a pill of the segment's colour, with black or white text for contrast."""
+    """The segment name on a pill of the segment's colour, with black or white text for contrast.
+
+    `wrap` lets a long name (user-given or generated) break over lines instead of widening its
+    table or spilling out of its card.
+    """
     return rx.box(
         rx.text(name, weight="bold", size=props.pop("size", "2"), as_="span"),
         background=color,
         color=text_color,
         padding_x="0.6em",
         padding_y="0.15em",
-        border_radius="9999px",
+        border_radius="9999px" if not wrap else "0.8em",
         display="inline-block",
-        white_space="nowrap",
+        white_space="normal" if wrap else "nowrap",
+        max_width="100%",
+        overflow_wrap="break-word" if wrap else "normal",
         **props,
     )
 

@@ -1,4 +1,4 @@
-"""The live API status: a status light, the model's version and when it was trained."""
+"""The live API status: a status light, and the facts of the model shown."""
 
 from __future__ import annotations
 
@@ -17,7 +17,8 @@ def _fact(label: str, value: rx.Var | str, id: str) -> rx.Component:
 
 
 def status_card(state: Any) -> rx.Component:
-    """`api-status`: healthy / degraded / down, model version, training time, k and silhouette."""
+    """`api-status`: healthy / degraded / down, and the model's version, dataset, training
+    time, k, silhouette and stability."""
     color = rx.match(
         state.status,
         ("healthy", "green"),
@@ -25,6 +26,10 @@ def status_card(state: Any) -> rx.Component:
         ("down", "red"),
         "gray",
     )
+
+    def shown(value: rx.Var) -> rx.Var:
+        return rx.cond(state.has_model, value, "–")
+
     return rx.card(
         rx.flex(
             rx.hstack(
@@ -48,23 +53,21 @@ def status_card(state: Any) -> rx.Component:
                 rx.text(state.status_detail, size="1", color_scheme="gray"),
             ),
             rx.grid(
-                _fact(
-                    "Model version",
-                    rx.cond(state.has_model, state.model_version, "–"),
-                    "model-version",
-                ),
+                _fact("Model version", shown(state.model_version), "model-version"),
+                _fact("Dataset", shown(state.dataset_name), "model-dataset"),
                 _fact("Trained", state.trained_at, "trained-at"),
-                _fact(
-                    "Segments (k)", rx.cond(state.has_model, state.k.to_string(), "–"), "model-k"
-                ),
-                _fact(
-                    "Silhouette",
-                    rx.cond(state.has_model, state.silhouette, "–"),
-                    "model-silhouette",
-                ),
-                columns=rx.breakpoints(initial="1", xs="2"),
+                _fact("Segments (k)", shown(state.k.to_string()), "model-k"),
+                _fact("Silhouette", shown(state.silhouette), "model-silhouette"),
+                _fact("Stability", shown(state.stability), "model-stability"),
+                columns=rx.breakpoints(initial="1", xs="2", md="3"),
                 spacing="3",
                 width="100%",
+            ),
+            rx.foreach(
+                state.notes,
+                lambda note: rx.text(
+                    rx.icon("info", size=12), " ", note, size="1", color_scheme="gray"
+                ),
             ),
             direction="column",
             spacing="3",

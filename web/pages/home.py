@@ -1,9 +1,10 @@
 """Home (`/`): segment one customer.
 
-The form validates as the user types with the API's own ranges, and the submit button stays
-disabled until every field is valid. The result card shows the segment in its colour, the
-confidence, the customer's values beside the segment's typical (median) values, and the other
-segments' probabilities.
+The form is built from the active model's `featureSpecs` (labels, units, accepted ranges), so it
+works for any trained model. It validates as the user types and the submit button stays disabled
+until every field is valid. The result card shows the segment in its colour, the confidence, the
+customer's values beside the segment's typical (median) values, and the other segments'
+probabilities.
 """
 
 from __future__ import annotations
@@ -14,18 +15,19 @@ from typing import Any, TypedDict
 import reflex as rx
 
 from web import api_client
-from web.api_client import ApiProtocolError, ApiUnavailable, InvalidInput, ModelNotTrained
+from web.api_client import (
+    ApiProtocolError,
+    ApiUnavailable,
+    FeatureValue,
+    HomeData,
+    InvalidInput,
+    ModelNotTrained,
+)
 from web.components.layout import template
 from web.components.notice import notice
 from web.components.prediction_card import prediction_card
-from web.customer_fields import (
-    CUSTOMER_FIELDS,
-    CustomerField,
-    field_error,
-    server_field_errors,
-    to_customer,
-)
-from web.dashboard_data import feature_label, feature_unit, fmt
+from web.feature_form import FormField, field_error, form_fields, server_field_errors, to_values
+from web.formatting import fmt
 from web.palette import segment_color, text_color_on
 
 
@@ -55,12 +57,14 @@ CHECKING, READY, NO_MODEL, DOWN = "checking", "ready", "no_model", "down"
 class HomeState(rx.State):
     """The prediction form and its result."""
 
-    values: dict[str, str] = {f.id: "" for f in CUSTOMER_FIELDS}
+    fields: list[FormField] = []
+    values: dict[str, str] = {}
     touched: list[str] = []
     server_errors: dict[str, str] = {}
     loading: bool = False
     api_state: str = CHECKING
     api_message: str = ""
+    model_version: str = ""
 
     has_result: bool = False
     segment_name: str = ""
@@ -72,7 +76,6 @@ class HomeState(rx.State):
 
     #: cluster id -> feature column -> (median, min, max), from the last `clusters` fetch.
     _profiles: dict[int, dict[str, tuple[float, float, float]]] = {}
-    _model_version: str = ""
 
     @rx.var
     def errors(self) -> dict[str, str]:
@@ -81,71 +84,86 @@ class HomeState(rx.State):
         An empty field only complains once the user has left it, so a fresh form is not red.
         """
         messages = {}
-        for f in CUSTOMER_FIELDS:
-            raw = self.values.get(f.id, "")
-            if f.id in self.server_errors:
-                messages[f.id] = self.server_errors[f.id]
-            elif raw.strip() or f.id in self.touched:
-                messages[f.id] = field_error(f.id, raw)
+        for f in self.fields:
+            raw = self.values.get(f["name"], "")
+            if f["name"] in self.server_errors:
+                messages[f["name"]] = self.server_errors[f["name"]]
+            elif raw.strip() or f["name"] in self.touched:
+                messages[f["name"]] = field_error(f, raw)
             else:
-                messages[f.id] = ""
+                messages[f["name"]] = ""
         return messages
 
     @rx.var
     def can_submit(self) -> bool:
         """Every field is valid and no request is running."""
-        if self.loading:
+        if self.loading or not self.fields:
             return False
-        return all(not field_error(f.id, self.values.get(f.id, "")) for f in CUSTOMER_FIELDS)
+        return all(not field_error(f, self.values.get(f["name"], "")) for f in self.fields)
 
     @rx.event
-    def set_value(self, field_id: str, value: str) -> None:
+    def set_value(self, feature: str, value: str) -> None:
         """Keep a field's text; a new value clears the API's complaint about the old one."""
-        self.values[field_id] = value
-        self.server_errors.pop(field_id, None)
+        self.values[feature] = value
+        self.server_errors.pop(feature, None)
 
     @rx.event
-    def touch(self, field_id: str) -> None:
+    def touch(self, feature: str) -> None:
         """The user left a field: from now on an empty value is reported."""
-        if field_id not in self.touched:
-            self.touched.append(field_id)
+        if feature not in self.touched:
+            self.touched.append(feature)
 
     @rx.event
     async def check_api(self) -> None:
-        """Find out whether the API is up and has a model, and cache the segment profiles."""
+        """Find out whether the API is up and has a model; build the form from its features."""
         self.api_state = CHECKING
         try:
-            dashboard = await api_client.fetch_dashboard()
+            home = await api_client.fetch_home()
         except ApiUnavailable as exc:
             self.api_state, self.api_message = DOWN, str(exc)
             return
         except ApiProtocolError as exc:
             self.api_state, self.api_message = DOWN, f"The API answered with an error: {exc}"
             return
+        self._apply(home)
+
+    def _apply(self, home: HomeData) -> None:
         self._profiles = {
             c.cluster_id: {f.feature: (f.median, f.min, f.max) for f in c.features}
-            for c in dashboard.clusters
+            for c in home.clusters
         }
-        self._model_version = dashboard.model.version if dashboard.model else ""
-        self.api_state = READY if dashboard.model is not None else NO_MODEL
-        self.api_message = ""
+        model = home.model
+        if model is None:
+            self.fields, self.model_version = [], ""
+            self.api_state, self.api_message = NO_MODEL, ""
+            self.has_result = False
+            return
+        if model.version != self.model_version:
+            fields = form_fields(model.feature_specs)
+            # Values typed for a feature the new model also has are kept.
+            self.values = {f["name"]: self.values.get(f["name"], "") for f in fields}
+            self.touched = [t for t in self.touched if t in self.values]
+            self.server_errors = {}
+            self.fields = fields
+            self.model_version = model.version
+        self.api_state, self.api_message = READY, ""
 
     @rx.event
     async def submit(self, _form_data: dict[str, Any]):
         """Validate, then ask the API for the customer's segment."""
         try:
-            customer = to_customer(self.values)
+            values = to_values(self.fields, self.values)
         except ValueError:
-            self.touched = [f.id for f in CUSTOMER_FIELDS]
+            self.touched = [f["name"] for f in self.fields]
             return
         self.loading = True
         self.server_errors = {}
         yield
         try:
             # The health check rides along so a model retrained since the page loaded is noticed
-            # (its segment profiles are then refetched for the comparison table).
+            # (the form and the segment profiles are then refetched).
             outcome, health = await asyncio.gather(
-                api_client.predict(customer), api_client.fetch_health()
+                api_client.predict_record(values), api_client.fetch_health()
             )
         except ApiUnavailable as exc:
             self.api_state, self.api_message = DOWN, str(exc)
@@ -157,48 +175,42 @@ class HomeState(rx.State):
         finally:
             self.loading = False
 
+        if health.model_version != self.model_version:
+            await self.check_api()
         match outcome:
             case ModelNotTrained(message=message):
                 self.api_state, self.api_message = NO_MODEL, message
                 self.has_result = False
             case InvalidInput() as invalid:
-                self.server_errors, unplaced = server_field_errors(invalid)
+                self.server_errors, unplaced = server_field_errors(invalid, values)
                 for message in unplaced:
                     yield rx.toast.error(message)
                 self.has_result = False
             case prediction:
-                if health.model_version != self._model_version:
-                    await self.check_api()
                 self.api_state = READY
-                self._show(prediction, customer)
+                self._show(prediction, values)
 
-    def _show(self, prediction: api_client.Prediction, customer: api_client.Customer) -> None:
+    def _show(self, prediction: api_client.Prediction, values: list[FeatureValue]) -> None:
         color = segment_color(prediction.cluster_id)
         self.segment_name = prediction.segment_name
         self.segment_color = color
         self.segment_text_color = text_color_on(color)
         self.confidence_pct = round(100 * prediction.confidence, 1)
         profile = self._profiles.get(prediction.cluster_id, {})
-        customer_values = {
-            "age": customer.age,
-            "annual_income": customer.annual_income,
-            "spending_score": customer.spending_score,
-            "purchase_frequency": customer.purchase_frequency,
-        }
-        self.comparison = [
-            ComparisonRow(
-                label=feature_label(column),
-                unit=feature_unit(column),
-                customer=fmt(value),
-                typical=fmt(profile[column][0]) if column in profile else "–",
-                range=(
-                    f"{fmt(profile[column][1])}–{fmt(profile[column][2])}"
-                    if column in profile
-                    else "–"
-                ),
+        by_name = {f["name"]: f for f in self.fields}
+        self.comparison = []
+        for v in values:
+            field = by_name.get(v.feature)
+            stats = profile.get(v.feature)
+            self.comparison.append(
+                ComparisonRow(
+                    label=field["label"] if field else v.feature,
+                    unit=field["unit"] if field else "",
+                    customer=fmt(v.value),
+                    typical=fmt(stats[0]) if stats else "–",
+                    range=f"{fmt(stats[1])}–{fmt(stats[2])}" if stats else "–",
+                )
             )
-            for column, value in customer_values.items()
-        ]
         self.others = [
             ProbabilityRow(
                 name=p.segment_name,
@@ -212,41 +224,45 @@ class HomeState(rx.State):
         self.has_result = True
 
 
-def _field(field: CustomerField) -> rx.Component:
-    error = HomeState.errors[field.id]
+def _field(field: rx.Var) -> rx.Component:
+    name = field["name"].to(str)
+    error = HomeState.errors[name]
     return rx.flex(
         rx.el.label(
-            rx.text(field.label, weight="medium", size="2"),
-            rx.text(field.hint, size="1", color_scheme="gray"),
-            html_for=field.id,
+            rx.text(field["label"], weight="medium", size="2"),
+            rx.text(field["hint"], size="1", color_scheme="gray", text_align="right"),
+            html_for=field["dom_id"],
             style={"display": "flex", "justify_content": "space-between", "gap": "8px"},
         ),
         rx.input(
-            id=field.id,
-            name=field.id,
+            id=field["dom_id"],
+            name=field["dom_id"],
             type="text",
-            input_mode="numeric" if field.integer else "decimal",
-            placeholder=field.placeholder,
-            value=HomeState.values[field.id],
-            on_change=lambda v: HomeState.set_value(field.id, v),
-            on_blur=lambda _v: HomeState.touch(field.id),
+            input_mode="decimal",
+            placeholder=field["placeholder"],
+            value=HomeState.values[name],
+            on_change=lambda v: HomeState.set_value(name, v),
+            on_blur=lambda _v: HomeState.touch(name),
             aria_invalid=rx.cond(error != "", "true", "false"),
-            aria_describedby=f"{field.id}-error",
+            aria_describedby=field["error_id"],
             color_scheme=rx.cond(error != "", "red", "gray"),
             size="3",
             width="100%",
+            custom_attrs={"data-feature": name},
         ),
         rx.text(
             error,
-            id=f"{field.id}-error",
+            id=field["error_id"],
             size="1",
             color_scheme="red",
             role="alert",
             min_height="1.3em",
+            custom_attrs={"data-feature-error": name},
         ),
         direction="column",
         spacing="1",
         width="100%",
+        min_width="0",
     )
 
 
@@ -257,7 +273,8 @@ def _api_notices() -> rx.Component:
             NO_MODEL,
             notice(
                 "No model is trained yet",
-                "Train one on the dashboard (one click), then come back to segment customers.",
+                "Train one on the dashboard (one click) or on your own data, then come back to "
+                "segment customers.",
                 icon="graduation-cap",
                 color_scheme="amber",
                 id="no-model-notice",
@@ -285,16 +302,28 @@ def _api_notices() -> rx.Component:
 
 
 def form_card() -> rx.Component:
-    """The customer form."""
+    """The customer form: one field per feature of the active model."""
     return rx.card(
         rx.form(
             rx.flex(
                 rx.heading("Customer", size="4"),
-                rx.grid(
-                    *[_field(f) for f in CUSTOMER_FIELDS],
-                    columns=rx.breakpoints(initial="1", sm="2"),
-                    spacing="3",
-                    width="100%",
+                rx.cond(
+                    HomeState.fields.length() > 0,
+                    rx.grid(
+                        rx.foreach(HomeState.fields, _field),
+                        columns=rx.breakpoints(initial="1", sm="2"),
+                        spacing="3",
+                        width="100%",
+                    ),
+                    rx.cond(
+                        HomeState.api_state == CHECKING,
+                        rx.skeleton(height="140px", width="100%"),
+                        rx.text(
+                            "The form appears once a model is trained.",
+                            color_scheme="gray",
+                            size="2",
+                        ),
+                    ),
                 ),
                 rx.button(
                     rx.cond(HomeState.loading, rx.spinner(size="2"), rx.icon("sparkles")),

@@ -1,42 +1,60 @@
-"""The model store: signed, versioned models and an atomically switched active pointer.
+"""The model store: signed model versions and a registry that steers them.
 
 Layout of ``root`` (``SEGMENTATION_MODELS_DIR``)::
 
-    ACTIVE                      the active version id (one line), replaced atomically
+    registry.json               the registry: the activation stack and a generation counter
+                                (see below), replaced atomically; polled by every worker
+    ACTIVE                      the active version id (one line): a copy kept for readers of
+                                store format 1 (older code, scripts); never read while
+                                registry.json exists
     <version>/metadata.json     ModelInfo + FeatureSpec as JSON (plain data)
-    <version>/pipeline.joblib   the fitted StandardScaler + KMeans pipeline
+    <version>/pipeline.joblib   the fitted [FeatureRecipe,] StandardScaler, KMeans pipeline
     <version>/signature.json    HMAC-SHA256 over the version id and the sha256 of both files
+    <version>/names.json        the segment names a user gave (optional), signed on its own
     .lock                       serialises writers (flock)
-    .tmp-*                      a save in progress, or one a crash interrupted (the next save
-                                removes it)
+    .tmp-*                      a write in progress, or one a crash interrupted (the next
+                                write removes it)
 
-A save writes the version into a temporary folder, fsyncs every file and the folder, renames it
-into place, then writes the new pointer to a temporary file, fsyncs it and ``os.replace``-s it over
-``ACTIVE``. A crash at any instant leaves the previous pointer and the version it names intact.
+``registry.json`` is ``{"format": "segmentation-registry/1", "generation": G, "stack": [...]}``:
+``stack`` lists activated versions oldest first, the LAST one is the active version; ``generation``
+grows with every registry write (save, activate, rollback, rename, delete), so a worker that
+polls this one small file knows when to refresh cached models and names. A store written before
+the registry existed (only ``ACTIVE``) reads as a stack of one at generation 0.
+
+Every write takes the writer lock, first removes what crashed writes left behind, then changes
+the store in an order where a crash at any instant leaves a store that loads: new files are
+written to temporary names, fsynced and renamed into place, and ``registry.json`` is replaced
+(write a temporary file, fsync it, ``os.replace``, fsync the folder) as the commit point.
 
 Pickle runs code when loaded, so ``load`` proves a version is ours before unpickling anything:
 the signature must verify under the key kept OUTSIDE the store (``SEGMENTATION_SIGNING_KEY_FILE``,
 created on first save with mode 0600 in a 0700 folder), it must name the requested version (so
 versions cannot be swapped), and each file's bytes must hash to the signed value. The bytes that
 were hashed are the bytes parsed and unpickled (no re-reading), and a pipeline from another
-scikit-learn version is refused rather than loaded with a warning.
+scikit-learn version is refused rather than loaded with a warning. ``names.json`` is verified the
+same way (its HMAC binds the version id and the names) before it is applied. Listing
+(:meth:`ModelStore.records`) verifies and reads metadata only; it never unpickles.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import fcntl
 import hashlib
 import hmac
 import io
 import json
+import logging
 import os
 import re
 import secrets
 import shutil
 import stat
+import unicodedata
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -45,8 +63,16 @@ import sklearn
 from sklearn.exceptions import InconsistentVersionWarning
 from sklearn.pipeline import Pipeline
 
-from segmentation_core.errors import ModelIntegrityError, ModelNotTrainedError
+from segmentation_core.errors import (
+    ConflictError,
+    InvalidParameterError,
+    ModelIntegrityError,
+    ModelNotTrainedError,
+    NotFoundError,
+)
+from segmentation_core.features import FeatureSpec
 from segmentation_core.model import SegmentationModel
+from segmentation_core.results import ClusterProfile, ModelInfo, ModelRecord
 from segmentation_core.serialization import (
     info_from_dict,
     info_to_dict,
@@ -55,17 +81,31 @@ from segmentation_core.serialization import (
 )
 from segmentation_core.settings import CoreSettings, get_settings
 
+logger = logging.getLogger(__name__)
+
 FORMAT = "segmentation-model/1"
+REGISTRY_FORMAT = "segmentation-registry/1"
+NAMES_FORMAT = "segmentation-names/1"
+REGISTRY_FILE = "registry.json"
 ACTIVE_FILE = "ACTIVE"
 METADATA_FILE = "metadata.json"
 PIPELINE_FILE = "pipeline.joblib"
 SIGNATURE_FILE = "signature.json"
+NAMES_FILE = "names.json"
 SIGNED_FILES = (METADATA_FILE, PIPELINE_FILE)
+#: Longest segment name, in characters after trimming.
+MAX_NAME_LENGTH = 60
+#: Most entries the activation stack keeps (the oldest are forgotten first).
+MAX_STACK = 100
 _TMP_PREFIX = ".tmp-"
+_DELETED_PREFIX = f"{_TMP_PREFIX}deleted-"
 _VERSION_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 _KEY_BYTES = 32
-#: A signature file is a few hundred bytes; refuse to parse anything much larger.
+#: A signature or names file is a few kilobytes at most; refuse to parse anything much larger.
 _MAX_SIGNATURE_BYTES = 64 * 1024
+_MAX_NAMES_BYTES = 64 * 1024
+#: The registry holds at most MAX_STACK version ids (~40 bytes each).
+_MAX_REGISTRY_BYTES = 64 * 1024
 
 
 def _fsync_dir(path: Path) -> None:
@@ -83,6 +123,15 @@ def _write_synced(path: Path, data: bytes) -> None:
         os.fsync(fh.fileno())
 
 
+def _read_bounded(path: Path, limit: int) -> bytes:
+    """A small file's bytes; ValueError if it holds more than ``limit`` bytes."""
+    with open(path, "rb") as fh:
+        data = fh.read(limit + 1)
+    if len(data) > limit:
+        raise ValueError(f"{path.name} is larger than {limit} bytes")
+    return data
+
+
 def _is_within(path: Path, folder: Path) -> bool:
     try:
         path.relative_to(folder)
@@ -95,8 +144,134 @@ def _canonical(payload: dict[str, Any]) -> bytes:
     return json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
 
 
+def _name_key(name: str) -> str:
+    """What two names must not share within a model: compatibility-normalised, case-folded."""
+    return unicodedata.normalize("NFKC", name).casefold()
+
+
+#: Why a character is not printable, by its Unicode category.
+_UNPRINTABLE = {
+    "Cc": "a control character",
+    "Cf": "an invisible formatting character",
+    "Cs": "a surrogate",
+    "Co": "a private-use character",
+    "Cn": "an unassigned code point",
+    "Zl": "a line separator",
+    "Zp": "a paragraph separator",
+    "Zs": "a space other than the plain space",
+}
+
+
+def check_segment_name(name: str, taken: Iterable[str] = ()) -> str:
+    """``name`` trimmed, if it is a valid segment name that none of ``taken`` already uses.
+
+    The rule (contract, "Names"): 1-60 printable characters after trimming, unique within the
+    model ignoring case. Anything else raises ``InvalidParameterError("name", reason)``.
+    """
+    if not isinstance(name, str):
+        raise InvalidParameterError("name", "a segment name must be text")
+    clean = name.strip()
+    if not clean:
+        raise InvalidParameterError("name", "a segment name cannot be empty")
+    if len(clean) > MAX_NAME_LENGTH:
+        raise InvalidParameterError(
+            "name",
+            f"a segment name has at most {MAX_NAME_LENGTH} characters; this one has {len(clean)}",
+        )
+    for position, char in enumerate(clean):
+        if not char.isprintable():
+            kind = _UNPRINTABLE.get(unicodedata.category(char), "not printable")
+            raise InvalidParameterError(
+                "name",
+                f"a segment name can only hold printable characters; character {position + 1} "
+                f"is U+{ord(char):04X} ({kind})",
+            )
+    key = _name_key(clean)
+    for other in taken:
+        if _name_key(other) == key:
+            raise InvalidParameterError(
+                "name",
+                f"another segment of this model is already called {other!r} "
+                "(names are compared ignoring case)",
+            )
+    return clean
+
+
+def _renamed(info: ModelInfo, names: Mapping[int, str]) -> ModelInfo:
+    """``info`` with some segments renamed (as ``SegmentationModel.with_names`` does)."""
+    if not names:
+        return info
+    profiles = tuple(
+        dataclasses.replace(p, name=names.get(p.cluster_id, p.name)) for p in info.profiles
+    )
+    return dataclasses.replace(info, profiles=profiles)
+
+
+def _collapse(stack: Iterable[str]) -> tuple[str, ...]:
+    """The stack without entries equal to the one below them (rollback would not move)."""
+    out: list[str] = []
+    for version in stack:
+        if not out or out[-1] != version:
+            out.append(version)
+    return tuple(out)
+
+
+@dataclass(frozen=True)
+class RegistryState:
+    """What ``registry.json`` holds: the activation stack (oldest first, the last one active) and
+    the generation, which every registry write increases."""
+
+    generation: int
+    stack: tuple[str, ...]
+
+    @property
+    def active(self) -> str | None:
+        """The active version (the top of the stack), None before the first save."""
+        return self.stack[-1] if self.stack else None
+
+    def pushed(self, version: str) -> RegistryState:
+        """The next state after activating ``version``."""
+        return RegistryState(self.generation + 1, (*self.stack, version)[-MAX_STACK:])
+
+    def bumped(self, stack: tuple[str, ...] | None = None) -> RegistryState:
+        """The next state with the same (or the given) stack."""
+        return RegistryState(self.generation + 1, self.stack if stack is None else stack)
+
+
+@dataclass(frozen=True)
+class _Verified:
+    """A version's verified, parsed metadata and names (nothing unpickled)."""
+
+    info: ModelInfo  # segment names applied
+    spec: FeatureSpec
+    names: dict[int, str]  # the user's names only
+    pipeline_bytes: bytes
+
+
+def _parse_registry(raw: bytes) -> RegistryState:
+    try:
+        data = json.loads(raw)
+        fmt, generation, stack = data["format"], data["generation"], data["stack"]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ModelIntegrityError(
+            f"the model registry {REGISTRY_FILE} is unreadable ({exc})"
+        ) from exc
+    if fmt != REGISTRY_FORMAT:
+        raise ModelIntegrityError(f"the model registry has an unknown format {fmt!r}")
+    if (
+        not isinstance(generation, int)
+        or isinstance(generation, bool)
+        or generation < 0
+        or not isinstance(stack, list)
+        or not all(isinstance(v, str) and _VERSION_RE.fullmatch(v) for v in stack)
+    ):
+        raise ModelIntegrityError(f"the model registry {REGISTRY_FILE} holds invalid values")
+    return RegistryState(generation, tuple(stack))
+
+
 class ModelStore:
-    """Versions of trained models in ``root``, signed with the key in ``key_file``."""
+    """Versions of trained models in ``root``, signed with the key in ``key_file``, and the
+    registry that says which one is active."""
 
     def __init__(self, root: Path, key_file: Path) -> None:
         self.root = Path(root).expanduser().resolve()
@@ -114,15 +289,43 @@ class ModelStore:
         settings = settings or get_settings()
         return cls(settings.models_dir, settings.signing_key_file)
 
-    # -- reading -------------------------------------------------------------------------------
+    # -- the registry (polled) -------------------------------------------------------------------
+
+    def registry_state(self) -> RegistryState:
+        """The activation stack and generation, from ONE read of ``registry.json``.
+
+        A store written before the registry existed reads as its ``ACTIVE`` version alone, at
+        generation 0. ModelIntegrityError if the registry file is not one this store wrote.
+        """
+        try:
+            raw = _read_bounded(self.root / REGISTRY_FILE, _MAX_REGISTRY_BYTES)
+        except FileNotFoundError:
+            legacy = self._legacy_active()
+            return RegistryState(0, (legacy,) if legacy else ())
+        except ValueError as exc:
+            raise ModelIntegrityError(f"the model registry is unreadable ({exc})") from exc
+        return _parse_registry(raw)
 
     def active_version(self) -> str | None:
         """The active version id, or None before the first save. Reads one small file."""
+        return self.registry_state().active
+
+    def generation(self) -> int:
+        """A counter every registry write (save, activate, rollback, rename, delete) increases.
+
+        Poll it (one small file read) and refresh cached models, names and lists when it changes;
+        read it BEFORE reading what you cache, so a change made meanwhile shows at the next poll.
+        """
+        return self.registry_state().generation
+
+    def _legacy_active(self) -> str | None:
         try:
             text = (self.root / ACTIVE_FILE).read_text(encoding="utf-8").strip()
         except FileNotFoundError:
             return None
         return text or None
+
+    # -- reading -------------------------------------------------------------------------------
 
     def versions(self) -> list[str]:
         """Every complete version in the store, oldest first (ids sort by time)."""
@@ -131,6 +334,37 @@ class ModelStore:
         return sorted(
             p.name for p in self.root.iterdir() if p.is_dir() and _VERSION_RE.fullmatch(p.name)
         )
+
+    def records(self) -> list[ModelRecord]:
+        """Every stored version with its (renamed) info and whether it is active, newest first.
+
+        Reads verified metadata only, never unpickles. A version that fails verification is left
+        out and logged. ModelIntegrityError only for a store-wide problem (the signing key).
+        """
+        versions = self.versions()
+        if not versions:
+            return []
+        active = self.active_version()
+        key = self._read_key(create=False)
+        out: list[ModelRecord] = []
+        for version in reversed(versions):
+            try:
+                verified = self._verify(version, key)
+            except ModelIntegrityError as exc:
+                if (self.root / version).is_dir():  # else it was deleted while we listed
+                    logger.warning("model %s is left out of the list: %s", version, exc)
+                continue
+            out.append(ModelRecord(verified.info, verified.spec, version == active))
+        return out
+
+    def record(self, version: str) -> ModelRecord:
+        """One version's (renamed) info and active flag, verified, without unpickling.
+
+        NotFoundError if the store has no such version; ModelIntegrityError if it is refused.
+        """
+        self._require(version)
+        verified = self._verify(version, self._read_key(create=False))
+        return ModelRecord(verified.info, verified.spec, version == self.active_version())
 
     def load_active(self) -> SegmentationModel:
         """The active model; ModelNotTrainedError if none, ModelIntegrityError if refused."""
@@ -143,27 +377,40 @@ class ModelStore:
         return self.load(version)
 
     def load(self, version: str) -> SegmentationModel:
-        """Verify and load one version; ModelIntegrityError (with the reason) if it is refused."""
+        """Verify and load one version with its segment names applied; ModelIntegrityError (with
+        the reason) if it is refused or not in the store."""
         if not _VERSION_RE.fullmatch(version):
             raise ModelIntegrityError(f"{version!r} is not a valid model version id")
-        folder = self.root / version
-        if not folder.is_dir():
+        if not (self.root / version).is_dir():
             raise ModelIntegrityError(f"model version {version!r} is not in the store {self.root}")
-        contents = self._verified_contents(folder, version)
-        metadata = self._parse_metadata(contents[METADATA_FILE], version)
-        pipeline = self._unpickle(contents[PIPELINE_FILE], version)
-        return SegmentationModel(
-            info_from_dict(metadata["info"]), spec_from_dict(metadata["spec"]), pipeline
-        )
+        verified = self._verify(version, self._read_key(create=False))
+        pipeline = self._unpickle(verified.pipeline_bytes, version)
+        return SegmentationModel(verified.info, verified.spec, pipeline)
 
-    def _verified_contents(self, folder: Path, version: str) -> dict[str, bytes]:
-        """The signed files' bytes, after the signature and every hash checked out."""
-        key = self._read_key(create=False)
+    def _require(self, version: str) -> Path:
+        """The folder of ``version``; NotFoundError if the store has none."""
+        folder = self.root / version
+        if not _VERSION_RE.fullmatch(version) or not folder.is_dir():
+            raise NotFoundError("model", version)
+        return folder
+
+    def _verify(self, version: str, key: bytes) -> _Verified:
+        """Signature, file hashes, metadata and names of one version, all checked."""
+        folder = self.root / version
+        contents = self._verified_contents(folder, version, key)
+        metadata = self._parse_metadata(contents[METADATA_FILE], version)
         try:
-            raw = (folder / SIGNATURE_FILE).read_bytes()[: _MAX_SIGNATURE_BYTES + 1]
-            if len(raw) > _MAX_SIGNATURE_BYTES:
-                raise ValueError("too large")
-            signature = json.loads(raw)
+            info = info_from_dict(metadata["info"])
+            spec = spec_from_dict(metadata["spec"])
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ModelIntegrityError(f"model {version}: unreadable metadata ({exc})") from exc
+        names = self._read_names(folder, version, key, {p.cluster_id for p in info.profiles})
+        return _Verified(_renamed(info, names), spec, names, contents[PIPELINE_FILE])
+
+    def _verified_contents(self, folder: Path, version: str, key: bytes) -> dict[str, bytes]:
+        """The signed files' bytes, after the signature and every hash checked out."""
+        try:
+            signature = json.loads(_read_bounded(folder / SIGNATURE_FILE, _MAX_SIGNATURE_BYTES))
             claims = {name: signature[name] for name in ("format", "version", "files", "key_id")}
             mac = str(signature["hmac"])
         except (OSError, ValueError, KeyError, TypeError) as exc:
@@ -207,6 +454,44 @@ class ModelStore:
                 )
             contents[name] = data
         return contents
+
+    def _read_names(
+        self, folder: Path, version: str, key: bytes, cluster_ids: set[int]
+    ) -> dict[int, str]:
+        """The verified user names of a version (``{}`` without a names file)."""
+        try:
+            raw = _read_bounded(folder / NAMES_FILE, _MAX_NAMES_BYTES)
+        except FileNotFoundError:
+            return {}
+        except (OSError, ValueError) as exc:
+            raise ModelIntegrityError(f"model {version}: cannot read {NAMES_FILE} ({exc})") from exc
+        try:
+            data = json.loads(raw)
+            claims = {k: data[k] for k in ("format", "version", "generation", "names", "key_id")}
+            mac = str(data["hmac"])
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ModelIntegrityError(
+                f"model {version}: {NAMES_FILE} is unreadable ({exc}); refusing to load it"
+            ) from exc
+        expected = hmac.new(key, _canonical(claims), hashlib.sha256).hexdigest()
+        if claims["key_id"] != self._key_id(key) or not hmac.compare_digest(expected, mac):
+            raise ModelIntegrityError(
+                f"model {version}: the signature of its segment names ({NAMES_FILE}) does not "
+                "verify; the file was altered or forged; refusing to load it"
+            )
+        if claims["version"] != version or claims["format"] != NAMES_FORMAT:
+            raise ModelIntegrityError(
+                f"model {version}: {NAMES_FILE} is signed for version {claims['version']!r}; "
+                "refusing to load it"
+            )
+        names = claims["names"]
+        try:
+            parsed = {int(cid): str(name) for cid, name in names.items()}
+        except (AttributeError, ValueError, TypeError) as exc:
+            raise ModelIntegrityError(f"model {version}: {NAMES_FILE} holds bad names") from exc
+        if not set(parsed) <= cluster_ids:
+            raise ModelIntegrityError(f"model {version}: {NAMES_FILE} names unknown segments")
+        return parsed
 
     @staticmethod
     def _parse_metadata(data: bytes, version: str) -> dict[str, Any]:
@@ -258,8 +543,7 @@ class ModelStore:
             raise ModelIntegrityError(f"{version!r} is not a valid model version id")
         self.root.mkdir(parents=True, exist_ok=True)
         key = self._read_key(create=True)
-        with self._writer_lock():
-            self._remove_interrupted_saves()
+        with self._writing() as state:
             if (self.root / version).exists():
                 raise ModelIntegrityError(
                     f"model version {version!r} already exists in {self.root}"
@@ -273,8 +557,124 @@ class ModelStore:
             except BaseException:
                 shutil.rmtree(tmp, ignore_errors=True)
                 raise
-            self._point_active_to(version)
+            self._commit(state.pushed(version))
         return version
+
+    def activate(self, version: str) -> str | None:
+        """Make ``version`` the active model and return the version active before it.
+
+        Activating the active version changes nothing (and returns it). NotFoundError for a
+        version the store does not hold; ModelIntegrityError (nothing changed) for one that
+        fails verification.
+        """
+        self._require(version)
+        with self._writing() as state:
+            self._require(version)
+            previous = state.active
+            if previous == version:
+                return previous
+            self._verify(version, self._read_key(create=False))
+            self._commit(state.pushed(version))
+        return previous
+
+    def rollback(self) -> str:
+        """Pop the active version off the stack and activate the one below it; return that one.
+
+        Repeated rollbacks walk back through the activations. Versions deleted (or failing
+        verification) meanwhile are skipped and dropped. ConflictError, with nothing changed,
+        when there is nothing to go back to.
+        """
+        if not self.root.is_dir():
+            raise ConflictError("nothing to roll back to: no model has been activated yet")
+        with self._writing() as state:
+            stack = list(state.stack)
+            if not stack:
+                raise ConflictError("nothing to roll back to: no model has been activated yet")
+            current = stack.pop()
+            others = any(v != current for v in stack)
+            key: bytes | None = None
+            while stack:
+                candidate = stack[-1]
+                if candidate != current and (self.root / candidate).is_dir():
+                    key = key or self._read_key(create=False)
+                    try:
+                        self._verify(candidate, key)
+                        break
+                    except ModelIntegrityError as exc:
+                        logger.warning("rollback skips model %s: %s", candidate, exc)
+                stack.pop()
+            if not stack:
+                raise ConflictError(
+                    f"nothing to roll back to: every model active before {current} has since "
+                    "been deleted or fails verification"
+                    if others
+                    else f"nothing to roll back to: {current} is the only model in the "
+                    "activation history"
+                )
+            self._commit(state.bumped(tuple(stack)))
+            return stack[-1]
+
+    def delete(self, version: str) -> None:
+        """Remove a version that is not active (it also leaves the activation stack).
+
+        NotFoundError for an unknown version; ConflictError (nothing changed) for the active one.
+        """
+        self._require(version)
+        with self._writing() as state:
+            folder = self._require(version)
+            if version == state.active:
+                raise ConflictError(
+                    f"model {version} is the active model; activate another version before "
+                    "deleting it"
+                )
+            # 1. forget it in the registry (a crash here leaves it stored, inactive, unstacked);
+            state = state.bumped(_collapse(v for v in state.stack if v != version))
+            self._commit(state)
+            # 2. take it out of the store in one rename (a crash here leaves a .tmp-deleted-*
+            #    folder that the next write removes, bumping the generation);
+            doomed = self.root / f"{_DELETED_PREFIX}{version}-{secrets.token_hex(4)}"
+            os.rename(folder, doomed)
+            _fsync_dir(self.root)
+            # 3. tell the workers it is gone, then free the space.
+            self._commit(state.bumped())
+            shutil.rmtree(doomed, ignore_errors=True)
+
+    def rename_segment(self, version: str, cluster_id: int, name: str) -> ClusterProfile:
+        """Give segment ``cluster_id`` of ``version`` the name ``name``; return its profile.
+
+        The name is kept beside the version (signed ``names.json``), the version id is unchanged,
+        and every load and listing applies it. NotFoundError for an unknown version;
+        InvalidParameterError("cluster_id" / "name", reason) for an unknown segment or a name
+        breaking the rule of :func:`check_segment_name`.
+        """
+        self._require(version)
+        key = self._read_key(create=False)
+        with self._writing() as state:
+            folder = self._require(version)
+            verified = self._verify(version, key)
+            profiles = {p.cluster_id: p for p in verified.info.profiles}
+            if (
+                not isinstance(cluster_id, int)
+                or isinstance(cluster_id, bool)
+                or cluster_id not in profiles
+            ):
+                raise InvalidParameterError(
+                    "cluster_id",
+                    f"model {version} has segments 0..{verified.info.k - 1}; "
+                    f"there is no segment {cluster_id!r}",
+                )
+            current = profiles[cluster_id]
+            clean = check_segment_name(
+                name, (p.name for cid, p in profiles.items() if cid != cluster_id)
+            )
+            if clean == current.name:
+                return current
+            names = dict(verified.names)
+            names[cluster_id] = clean
+            state = state.bumped()
+            self._write_names(folder, version, names, state.generation, key)
+            self._commit(state)
+            return dataclasses.replace(current, name=clean)
 
     def _write_version(self, folder: Path, model: SegmentationModel, key: bytes) -> None:
         metadata = {
@@ -300,15 +700,73 @@ class ModelStore:
         _write_synced(folder / SIGNATURE_FILE, json.dumps(signature, indent=2).encode())
         _fsync_dir(folder)
 
-    def _point_active_to(self, version: str) -> None:
-        tmp = self.root / f"{_TMP_PREFIX}{ACTIVE_FILE}-{secrets.token_hex(4)}"
+    def _write_names(
+        self, folder: Path, version: str, names: Mapping[int, str], generation: int, key: bytes
+    ) -> None:
+        claims = {
+            "format": NAMES_FORMAT,
+            "version": version,
+            "generation": generation,
+            "names": {str(cid): names[cid] for cid in sorted(names)},
+            "key_id": self._key_id(key),
+        }
+        signed = dict(claims, hmac=hmac.new(key, _canonical(claims), hashlib.sha256).hexdigest())
+        self._replace_file(folder / NAMES_FILE, json.dumps(signed, indent=2).encode())
+
+    def _replace_file(self, target: Path, data: bytes) -> None:
+        """Atomically give ``target`` the content ``data``: a synced temporary file in the store
+        folder (the next write removes it if a crash leaves it), ``os.replace``, fsync."""
+        tmp = self.root / f"{_TMP_PREFIX}{target.name}-{secrets.token_hex(4)}"
         try:
-            _write_synced(tmp, f"{version}\n".encode())
-            os.replace(tmp, self.root / ACTIVE_FILE)
+            _write_synced(tmp, data)
+            os.replace(tmp, target)
         except BaseException:
             tmp.unlink(missing_ok=True)
             raise
-        _fsync_dir(self.root)
+        _fsync_dir(target.parent)
+
+    def _commit(self, state: RegistryState) -> None:
+        """Replace ``registry.json`` (the commit point of every write), then the ACTIVE copy."""
+        payload = {"format": REGISTRY_FORMAT, "generation": state.generation,
+                   "stack": list(state.stack)}
+        self._replace_file(self.root / REGISTRY_FILE, json.dumps(payload).encode())
+        self._sync_active_copy(state.active)
+
+    def _sync_active_copy(self, active: str | None) -> None:
+        if active is not None and self._legacy_active() != active:
+            self._replace_file(self.root / ACTIVE_FILE, f"{active}\n".encode())
+
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[RegistryState]:
+        """Hold the writer lock, repair what a crashed writer left, and yield the registry."""
+        with self._writer_lock():
+            yield self._recover()
+
+    def _recover(self) -> RegistryState:
+        """Clean up after a killed writer (we hold the writer lock, so any temporary file is a
+        dead writer's): remove temporary files and half-deleted versions; bump the generation
+        past an interrupted delete, or a rename whose names were written but not committed, so
+        workers refresh; bring the ACTIVE copy up to date."""
+        interrupted = self._remove_interrupted_writes()
+        state = self.registry_state()
+        floor = max((self._names_generation(v) for v in self.versions()), default=0)
+        if interrupted or floor > state.generation:
+            state = RegistryState(max(state.generation, floor) + 1, state.stack)
+            self._commit(state)
+        else:
+            self._sync_active_copy(state.active)
+        return state
+
+    def _names_generation(self, version: str) -> int:
+        """The generation a version's names file was written for (0 if none or unreadable);
+        only used to notice a rename that was written but not committed."""
+        try:
+            data = json.loads(_read_bounded(self.root / version / NAMES_FILE, _MAX_NAMES_BYTES))
+            generation = data["generation"]
+        except (OSError, ValueError, KeyError, TypeError):
+            return 0
+        ok = isinstance(generation, int) and not isinstance(generation, bool)
+        return generation if ok and 0 <= generation < 2**53 else 0
 
     @contextlib.contextmanager
     def _writer_lock(self) -> Iterator[None]:
@@ -319,13 +777,16 @@ class ModelStore:
             finally:
                 fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
 
-    def _remove_interrupted_saves(self) -> None:
-        """Leftovers of saves a crash interrupted (safe: we hold the writer lock)."""
+    def _remove_interrupted_writes(self) -> bool:
+        """Remove leftovers of writes a crash interrupted; True if a delete was interrupted."""
+        interrupted_delete = False
         for path in self.root.glob(f"{_TMP_PREFIX}*"):
             if path.is_dir():
+                interrupted_delete |= path.name.startswith(_DELETED_PREFIX)
                 shutil.rmtree(path, ignore_errors=True)
             else:
                 path.unlink(missing_ok=True)
+        return interrupted_delete
 
     # -- the signing key -----------------------------------------------------------------------
 

@@ -21,6 +21,7 @@ warnings.filterwarnings(
 )
 
 from segmentation_core.spark.engine import train_spark  # noqa: E402
+from segmentation_core.spark.scoring import score_spark  # noqa: E402
 from segmentation_core.spark.session import get_session  # noqa: E402
 
-__all__ = ["get_session", "train_spark"]
+__all__ = ["get_session", "score_spark", "train_spark"]

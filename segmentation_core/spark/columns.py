@@ -1,7 +1,7 @@
 """Column roles and summaries of a table on Spark, by the contract's rules.
 
-The same rules as the dataset store (IDENTIFIER, NUMERIC, CATEGORICAL, IGNORED, in that order;
-see ``docs/core.md``), computed with aggregations instead of arrays:
+The same rules as the dataset store (``segmentation_core.columns``: IDENTIFIER, NUMERIC,
+CATEGORICAL, IGNORED, in that order), computed with aggregations instead of arrays:
 
 1. ONE pass over every column: rows, missing cells, cells that are not numbers, and for columns
    of numbers their count, min, max, mean, variance, skewness, whether all are whole numbers and
@@ -28,18 +28,20 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-from segmentation_core.enums import ColumnRole, Transform
-from segmentation_core.features import column_words
-from segmentation_core.recipe import AUTO_SKEWNESS, skewness_from_moments
+from segmentation_core.columns import (
+    DATE_PATTERN,
+    MAX_CATEGORIES,
+    TOP_VALUES,
+    is_identifier_name,
+    suggest_transform,
+)
+from segmentation_core.enums import ColumnRole
+from segmentation_core.recipe import skewness_from_moments
 from segmentation_core.results import ColumnSummary, ValueCount
 from segmentation_core.spark.reading import col, number_of, number_of_text, trimmed
 
-#: Most distinct values a CATEGORICAL column may have (the contract's rule).
-MAX_CATEGORIES = 50
-#: Values ``top_values`` lists, most frequent first.
-TOP_VALUES = 10
 #: Text columns whose estimated distinct count is at most this get exact value counts. Far
-#: above MAX_CATEGORIES, so HyperLogLog's error (about 1%) cannot misplace a column.
+#: above MAX_CATEGORIES, so HyperLogLog's error (5% relative) cannot misplace a column.
 EXACT_VALUES = 500
 #: A column may have a distinct value on every row when its estimate reaches this share of the
 #: rows (five standard deviations of the estimate below every row); it then gets an exact count.
@@ -47,11 +49,6 @@ UNIQUE_SHARE = 0.75
 #: Relative standard deviation of the distinct-count estimates (Spark's default; at 1% the
 #: estimates cost more than the rest of the pass together).
 APPROX_RSD = 0.05
-#: A whole cell that is a date (the dataset store's rule: such text columns are IGNORED).
-DATE_PATTERN = (
-    r"^(\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4})"
-    r"([T ]\d{1,2}:\d{2}(:\d{2}([.,]\d+)?)?\s*([AaPp][Mm])?\s*(Z|[+-]\d{2}:?\d{2})?)?$"
-)
 
 
 @dataclass(frozen=True)
@@ -80,12 +77,6 @@ class TableSummary:
     rows: int
     columns: tuple[ColumnSummary, ...]
     moments: dict[str, Moments]
-
-
-def is_identifier_name(name: str) -> bool:
-    """Whether a column's name ends with the word ``id`` (any case)."""
-    words = column_words(name)
-    return bool(words) and words[-1].lower() == "id"
 
 
 def _number(value: Any) -> float | None:
@@ -254,12 +245,7 @@ def _numeric(
 ) -> ColumnSummary:
     m = moments[name]
     skewness = m.skewness
-    low = m.minimum if m.minimum is not None else 0.0
-    suggested = (
-        Transform.LOG
-        if low >= 0 and skewness is not None and skewness > AUTO_SKEWNESS
-        else Transform.NONE
-    )
+    suggested = suggest_transform(m.minimum if m.minimum is not None else 0.0, skewness)
     return ColumnSummary(
         name=name,
         role=ColumnRole.NUMERIC,

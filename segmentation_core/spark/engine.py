@@ -41,6 +41,7 @@ from sklearn.cluster import KMeans
 from sklearn.preprocessing import StandardScaler
 
 from segmentation_core.dataset import _quote, range_rule
+from segmentation_core.datasets import check_usable
 from segmentation_core.enums import ColumnRole, TrainingStage
 from segmentation_core.errors import Problem
 from segmentation_core.features import FeatureSpec
@@ -54,13 +55,17 @@ from segmentation_core.spark.columns import Moments, TableSummary, category_text
 from segmentation_core.spark.reading import (
     SourceTable,
     col,
-    no_rows,
     number_of,
     read_errors,
     read_table,
 )
 from segmentation_core.spark.session import get_session
-from segmentation_core.spark.stats import exact_medians
+from segmentation_core.spark.stats import (
+    Brackets,
+    bracket_aggregates,
+    brackets_of,
+    exact_medians,
+)
 from segmentation_core.training import (
     CategoryCounts,
     FeatureSummary,
@@ -269,6 +274,7 @@ class SparkRows:
         self.uri = uri
         self._n_rows = n_rows
         self._ranges: list[tuple[float, float]] | None = None
+        self._brackets: Brackets | None = None
         self._kmeans: SparkKMeansRows | None = None
         self._recipe: FeatureRecipe | None = None
 
@@ -328,8 +334,16 @@ class SparkRows:
 
     def range_problems(self, spec: FeatureSpec) -> list[Problem]:
         """Values outside each feature's range: their count and the first few values (no row
-        positions: a cluster's rows have none). Also counts the rows."""
+        positions: a cluster's rows have none).
+
+        The same pass counts the rows and finds each feature's range and the bracket of its
+        median, for :meth:`fit_recipe` (these are the rows the recipe is fitted on).
+        """
+        values = self._values()
         aggregates = [F.count(F.lit(1)).alias("rows")]
+        for j, v in enumerate(values):
+            aggregates += [F.min(v).alias(f"lo{j}"), F.max(v).alias(f"hi{j}")]
+        aggregates += bracket_aggregates(values)
         conditions: dict[int, Column] = {}
         for j, (feature, v) in enumerate(zip(spec.features, self._values(), strict=True)):
             bad: Column | None = None
@@ -343,6 +357,12 @@ class SparkRows:
                 aggregates.append(F.sum(bad.cast("long")).alias(f"bad{j}"))
         row = self.frame.agg(*aggregates).collect()[0]
         self._n_rows = int(row["rows"])
+        self._ranges = [
+            (float(row[f"lo{j}"]), float(row[f"hi{j}"])) if row[f"lo{j}"] is not None
+            else (float("nan"), float("nan"))
+            for j in range(len(values))
+        ]
+        self._brackets = brackets_of([(0, row)], len(values), 1)
         problems = []
         for j, bad in conditions.items():
             total = int(row[f"bad{j}"] or 0)
@@ -356,16 +376,9 @@ class SparkRows:
         return problems
 
     def fit_recipe(self, recipe: FeatureRecipe) -> FeatureRecipe:
-        """The recipe with the exact medians of these rows (and their ranges, kept for later)."""
+        """The recipe with the exact medians of these rows (after :meth:`range_problems`)."""
         values = self._values()
-        aggregates = []
-        for j, v in enumerate(values):
-            aggregates += [F.min(v).alias(f"lo{j}"), F.max(v).alias(f"hi{j}")]
-        row = self.frame.agg(*aggregates).collect()[0]
-        self._ranges = [
-            (float(row[f"lo{j}"]), float(row[f"hi{j}"])) for j in range(len(values))
-        ]
-        medians = exact_medians(self.frame, values)[0]
+        medians = exact_medians(self.frame, values, brackets=self._brackets)[0]
         recipe.medians_ = np.where(np.isnan(medians), 0.0, medians)
         recipe.n_features_in_ = len(values)
         self._recipe = recipe
@@ -386,8 +399,15 @@ class SparkRows:
         return self._kmeans
 
     def feature_ranges(self) -> list[tuple[float, float]]:
-        """Per feature: min and max (from :meth:`fit_recipe`'s pass)."""
-        assert self._ranges is not None
+        """Per feature: min and max (from :meth:`range_problems`' pass)."""
+        if self._ranges is None:
+            aggregates = []
+            for j, v in enumerate(self._values()):
+                aggregates += [F.min(v).alias(f"lo{j}"), F.max(v).alias(f"hi{j}")]
+            row = self.frame.agg(*aggregates).collect()[0]
+            self._ranges = [
+                (float(row[f"lo{j}"]), float(row[f"hi{j}"])) for j in range(len(self.features))
+            ]
         return self._ranges
 
     def segment_aggregates(
@@ -428,8 +448,11 @@ class SparkRows:
                 F.stddev_pop(xj).alias(f"std{j}"),
                 F.avg(tj).alias(f"tmean{j}"),
             ]
+        x = [F.col(f"x{j}") for j in range(p)]
+        aggregates += bracket_aggregates(x)
         by_segment = {int(r["s"]): r for r in labelled.groupBy("s").agg(*aggregates).collect()}
-        medians = exact_medians(labelled, [F.col(f"x{j}") for j in range(p)], F.col("s"), k)
+        brackets = brackets_of(list(by_segment.items()), p, k)
+        medians = exact_medians(labelled, x, F.col("s"), k, brackets=brackets)
         sizes = np.zeros(k, dtype=np.int64)
         t_means = np.zeros((k, p))
         stats: list[tuple[FeatureStats, ...]] = []
@@ -505,14 +528,15 @@ def train_spark(
     URI's last path component.
     """
     check_params(params)
+    if params.features is not None and not params.features:
+        choose_features((), params)  # an empty choice: InvalidParameterError, nothing read
     report: Callable[[TrainingStage, int, int], None] = on_progress or (lambda *_: None)
     report(TrainingStage.LOADING, 0, 1)
     spark = spark or get_session()
     with read_errors(uri):
         source = read_table(spark, uri)
         table = summarise(source.frame)
-        if table.rows == 0:
-            raise no_rows(uri)
+        check_usable(table.columns, table.rows)  # the dataset store's refusals: no rows...
         choices = choose_features(table.columns, params)
         rows = SparkRows.prepare(source, table, choices)
         try:

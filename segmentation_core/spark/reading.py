@@ -106,7 +106,8 @@ def refuse(uri: str, reason: str) -> DataValidationError:
 
 
 def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip() or type(exc).__name__
+    java = getattr(exc, "java_exception", None)  # py4j's Py4JJavaError: the Java exception
+    text = (str(java.toString()) if java is not None else str(exc)).strip() or type(exc).__name__
     line = text.splitlines()[0]
     # Spark prefixes messages with an error class in brackets; keep what a person can act on
     return re.sub(r"^\[[A-Z_.]+\]\s*", "", line)[:300]
@@ -152,11 +153,6 @@ def read_errors(uri: str, *, broad: bool = False) -> Iterator[None]:
         if not spark_error or not (broad or _is_read_failure(exc)):
             raise
         raise refuse(uri, _first_line(exc)) from exc
-
-
-def no_rows(uri: str) -> DataValidationError:
-    """The error of a table without data rows."""
-    return refuse(uri, "the table has no data rows; it needs a header row and at least one row")
 
 
 def _local_path(uri: str) -> Path | None:

@@ -37,41 +37,18 @@ import pyarrow as pa
 from pyspark.sql import SparkSession
 from pyspark.sql import types as T
 
-from segmentation_core.dataset import range_rule
 from segmentation_core.errors import DataValidationError, Problem
-from segmentation_core.features import FeatureSpec
-from segmentation_core.model import (
-    CELL_MISSING,
-    CELL_NOT_A_NUMBER,
-    CELL_OK,
-    CELL_OUT_OF_RANGE,
-    SegmentationModel,
-)
+from segmentation_core.model import SegmentationModel
 from segmentation_core.numeric import to_numeric
 from segmentation_core.results import ScoreSummary, SegmentCount
+from segmentation_core.scoring import OUTPUT_COLUMNS, _feature_positions, problem_text
 from segmentation_core.spark.reading import column_index, read_errors, read_table
 from segmentation_core.spark.session import get_session, is_connect
 
-__all__ = ["OUTPUT_COLUMNS", "score_spark"]
+__all__ = ["score_batch", "score_spark"]
 
-#: The columns a scored table appends to the original ones (the contract's scored-file columns).
-OUTPUT_COLUMNS = ("segment_id", "segment_name", "confidence", "score_problem")
 #: Rows predicted at a time inside a batch (the prediction's temporaries are rows x k floats).
 PREDICT_ROWS = 8192
-_REASONS = {CELL_MISSING: "missing", CELL_NOT_A_NUMBER: "not a number"}
-
-
-def problem_text(spec: FeatureSpec, codes: Sequence[int]) -> str:
-    """One row's reason, ``age: missing; revenue: must be at least 0``: the local scoring's."""
-    reasons = []
-    for feature, code in zip(spec.features, codes, strict=True):
-        if code == CELL_OUT_OF_RANGE:
-            reasons.append(f"{feature.column}: {range_rule(feature) or 'out of range'}")
-        elif code != CELL_OK:
-            reasons.append(f"{feature.column}: {_REASONS[code]}")
-    return "; ".join(reasons)
-
-
 #: Models unpickled in this Python process (a Spark worker is reused across tasks), by digest.
 _MODELS: dict[str, SegmentationModel] = {}
 
@@ -166,37 +143,6 @@ class _Broadcast:
         return value
 
 
-def _positions(model: SegmentationModel, names: Sequence[str]) -> tuple[int, ...]:
-    positions, missing = [], []
-    for column in model.spec.columns:
-        position = column_index_of(names, column)
-        if position is None:
-            missing.append(column)
-        else:
-            positions.append(position)
-    if missing:
-        listed = ", ".join(names) if names else "(none)"
-        raise DataValidationError(
-            [
-                Problem(
-                    column,
-                    f"the file has no column {column!r}, which the model needs; "
-                    f"its columns: {listed}",
-                )
-                for column in missing
-            ]
-        )
-    return tuple(positions)
-
-
-def column_index_of(names: Sequence[str], column: str) -> int | None:
-    """Where ``column`` is among ``names`` (exact, else trimmed), as the local scoring finds it."""
-    if column in names:
-        return list(names).index(column)
-    trimmed = [n.strip() for n in names]
-    return trimmed.index(column.strip()) if column.strip() in trimmed else None
-
-
 def score_spark(
     model: SegmentationModel,
     source: str,
@@ -226,7 +172,8 @@ def score_spark(
                     for c in clashes
                 ]
             )
-        positions = _positions(model, names)
+        # the local scoring's lookup (exact name, else trimmed) and its missing-column error
+        positions = tuple(_feature_positions(model, names))
         data = pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL)
         digest = hashlib.sha256(data).hexdigest()
         payload: Callable[[], bytes] = (

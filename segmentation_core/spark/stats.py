@@ -21,10 +21,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-from pyspark.sql import Column, DataFrame
+from pyspark.sql import Column, DataFrame, Row
 from pyspark.sql import functions as F
 
 #: ``percentile_approx`` accuracy: its rank error is at most n / ACCURACY.
@@ -40,59 +41,85 @@ def _lookup(values: Sequence[float], group: Column) -> Column:
     return F.element_at(F.array(*[F.lit(float(v)) for v in values]), group + 1)
 
 
+@dataclass(frozen=True)
+class Brackets:
+    """Per group and column: the values' count and a range holding the median(s)."""
+
+    lows: npt.NDArray[np.float64]
+    highs: npt.NDArray[np.float64]
+    counts: npt.NDArray[np.int64]
+
+
+def bracket_aggregates(columns: Sequence[Column], half: float = MARGIN / ACCURACY) -> list[Column]:
+    """The aggregates of the first pass (count and bracketing quantiles of each column), to be
+    computed in any aggregation over the same rows and groups (see :func:`brackets_of`)."""
+    out = []
+    for j, c in enumerate(columns):
+        out.append(F.count(c).alias(f"_median_n{j}"))
+        if half < 0.5:
+            out.append(
+                F.percentile_approx(c, [0.5 - half, 0.5 + half], ACCURACY).alias(f"_median_q{j}")
+            )
+    return out
+
+
+def brackets_of(rows: Sequence[tuple[int, Row]], p: int, n_groups: int) -> Brackets:
+    """The brackets from the rows of an aggregation that computed :func:`bracket_aggregates`
+    (each row with its group)."""
+    lows = np.full((n_groups, p), -np.inf)
+    highs = np.full((n_groups, p), np.inf)
+    counts = np.zeros((n_groups, p), dtype=np.int64)
+    for gi, row in rows:
+        fields = row.asDict()
+        for j in range(p):
+            counts[gi, j] = int(fields[f"_median_n{j}"])
+            q = fields.get(f"_median_q{j}")
+            if q is not None:
+                lows[gi, j], highs[gi, j] = float(q[0]), float(q[1])
+    return Brackets(lows, highs, counts)
+
+
 def exact_medians(
-    frame: DataFrame, columns: Sequence[Column], group: Column | None = None, n_groups: int = 1
+    frame: DataFrame,
+    columns: Sequence[Column],
+    group: Column | None = None,
+    n_groups: int = 1,
+    *,
+    brackets: Brackets | None = None,
 ) -> npt.NDArray[np.float64]:
     """The exact median of each column's non-null values per group: shape (n_groups, columns),
     NaN where a group has no value. ``group`` is an integer expression 0..n_groups-1 (None: one
-    group of every row)."""
+    group of every row). ``brackets``: the first pass, when an aggregation over the same rows
+    already computed :func:`bracket_aggregates`."""
     g = F.lit(0) if group is None else group
-    data = frame.select(g.cast("int").alias("g"), *[c.cast("double").alias(f"v{j}") for j, c in
-                                                    enumerate(columns)])
+    data = frame.select(
+        g.cast("int").alias("g"), *[c.cast("double").alias(f"v{j}") for j, c in enumerate(columns)]
+    )
     p = len(columns)
     out = np.full((n_groups, p), np.nan)
     todo = {(gi, j) for gi in range(n_groups) for j in range(p)}
     half = MARGIN / ACCURACY
     while todo:
-        lows, highs, counts = _brackets(data, p, n_groups, half)
+        if brackets is None:
+            values = [F.col(f"v{j}") for j in range(p)]
+            rows = data.groupBy("g").agg(*bracket_aggregates(values, half)).collect()
+            brackets = brackets_of([(int(r["g"]), r) for r in rows], p, n_groups)
         for gi, j in list(todo):
-            if counts[gi, j] == 0:
+            if brackets.counts[gi, j] == 0:
                 todo.discard((gi, j))
         if not todo:
             break
-        ranked = _ranks(data, p, lows, highs, {j for _, j in todo})
+        ranked = _ranks(data, brackets.lows, brackets.highs, {j for _, j in todo})
         for gi, j in list(todo):
-            median = _pick(ranked.get((gi, j)), int(counts[gi, j]))
+            median = _pick(ranked.get((gi, j)), int(brackets.counts[gi, j]))
             if median is not None:
                 out[gi, j] = median
                 todo.discard((gi, j))
-        if half >= 0.5:
+        if todo and half >= 0.5:
             raise RuntimeError(f"exact median not found for {sorted(todo)}")  # pragma: no cover
         half = min(0.5, half * WIDEN)
+        brackets = None
     return out
-
-
-def _brackets(
-    data: DataFrame, p: int, n_groups: int, half: float
-) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.int64]]:
-    lows = np.full((n_groups, p), -np.inf)
-    highs = np.full((n_groups, p), np.inf)
-    counts = np.zeros((n_groups, p), dtype=np.int64)
-    aggregates = []
-    for j in range(p):
-        v = F.col(f"v{j}")
-        aggregates.append(F.count(v).alias(f"n{j}"))
-        if half < 0.5:
-            aggregates.append(
-                F.percentile_approx(v, [0.5 - half, 0.5 + half], ACCURACY).alias(f"q{j}")
-            )
-    for row in data.groupBy("g").agg(*aggregates).collect():
-        gi = int(row["g"])
-        for j in range(p):
-            counts[gi, j] = int(row[f"n{j}"])
-            if half < 0.5 and row[f"q{j}"] is not None:
-                lows[gi, j], highs[gi, j] = float(row[f"q{j}"][0]), float(row[f"q{j}"][1])
-    return lows, highs, counts
 
 
 #: Ranked values of one (group, column): count below the bracket, then (value, count) inside it.
@@ -101,7 +128,6 @@ _Ranked = tuple[int, list[tuple[float, int]]]
 
 def _ranks(
     data: DataFrame,
-    p: int,
     lows: npt.NDArray[np.float64],
     highs: npt.NDArray[np.float64],
     columns: set[int],

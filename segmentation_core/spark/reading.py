@@ -39,13 +39,9 @@ from segmentation_core.table_io import SNIFF_BYTES, is_parquet, read_head, sniff
 SNIFF_LINES = 64
 #: Suffixes that say "Parquet" without looking inside.
 PARQUET_SUFFIXES = (".parquet", ".pq")
-#: The characters ``pyarrow.compute.utf8_trim_whitespace`` trims (Python's ``str.isspace``), as a
-#: Java regex class. Java's own ``\s`` (even Unicode-aware) lacks U+001C..U+001F.
-WHITESPACE_CLASS = (
-    r"[\x{9}-\x{D}\x{1C}-\x{20}\x{85}\x{A0}\x{1680}\x{2000}-\x{200A}\x{2028}\x{2029}\x{202F}"
-    r"\x{205F}\x{3000}]"
-)
-_TRIM = f"^{WHITESPACE_CLASS}+|{WHITESPACE_CLASS}+$"
+#: The characters ``pyarrow.compute.utf8_trim_whitespace`` trims: Python's ``str.isspace`` (Java's
+#: ``\s``, even Unicode-aware, lacks U+001C..U+001F, so Spark's own trim and regex classes differ).
+WHITESPACE = "".join(chr(c) for c in range(0x3001) if chr(c).isspace())
 _MISSING_CELLS = ("", *MISSING_TOKENS)
 _NUMBER_TYPES = (
     T.ByteType,
@@ -238,7 +234,7 @@ class NumberColumns:
 
 def trimmed(column: Column) -> Column:
     """Text with the whitespace ``utf8_trim_whitespace`` trims removed at both ends."""
-    return F.regexp_replace(column, _TRIM, "")
+    return F.btrim(column, F.lit(WHITESPACE))
 
 
 def is_missing_text(column: Column) -> Column:

@@ -29,7 +29,7 @@ from pyspark.sql import Column, DataFrame, Row
 from pyspark.sql import functions as F
 
 #: ``percentile_approx`` accuracy: its rank error is at most n / ACCURACY.
-ACCURACY = 100_000
+ACCURACY = 10_000
 #: Half-width of the bracket around the median's rank, in units of the rank error.
 MARGIN = 3.0
 #: The bracket grows this much each time it misses.

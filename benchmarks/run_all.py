@@ -15,6 +15,8 @@ SCRIPTS = (
     "core_training.py",
     "core_prediction.py",
     "core_threads.py",
+    "core_import.py",
+    "core_scoring.py",
     "api_throughput.py",
     "web_dashboard.py",
 )

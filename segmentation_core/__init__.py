@@ -1,14 +1,18 @@
-"""Customer segmentation core: validation, K-Means training with automatic k, profiles, names,
-honest confidence and a signed model store. No web imports here."""
+"""Customer segmentation core: datasets, feature recipes, K-Means training with automatic k,
+explanations and stability, honest confidence, a signed model registry and bulk scoring. No web
+imports here. ``segmentation_core.workspace.Workspace`` is the front door to the operations."""
 
 from segmentation_core.dataset import CustomerTable, check_values, load_table
 from segmentation_core.errors import (
+    ConflictError,
     DataValidationError,
     InvalidParameterError,
     ModelIntegrityError,
     ModelNotTrainedError,
+    NotFoundError,
     Problem,
     SegmentationError,
+    TooLargeError,
     TrainingInProgressError,
 )
 from segmentation_core.features import DEFAULT_SPEC, Feature, FeatureSpec
@@ -19,6 +23,7 @@ from segmentation_core.results import (
     ClusterProfile,
     ElbowPoint,
     ElbowReport,
+    FeatureChoice,
     FeatureStats,
     ModelInfo,
     Prediction,
@@ -36,11 +41,13 @@ __all__ = [
     "BatchPrediction",
     "ClusterProfile",
     "CoreSettings",
+    "ConflictError",
     "CustomerTable",
     "DataValidationError",
     "ElbowPoint",
     "ElbowReport",
     "Feature",
+    "FeatureChoice",
     "FeatureSpec",
     "FeatureStats",
     "InvalidParameterError",
@@ -48,12 +55,14 @@ __all__ = [
     "ModelIntegrityError",
     "ModelNotTrainedError",
     "ModelStore",
+    "NotFoundError",
     "Prediction",
     "Problem",
     "SegmentProbability",
     "SegmentationError",
     "SegmentationModel",
     "Segmenter",
+    "TooLargeError",
     "TrainingInProgressError",
     "TrainingParams",
     "check_params",

@@ -55,6 +55,7 @@ from segmentation_core.errors import (
     Problem,
     TooLargeError,
 )
+from segmentation_core.numeric import to_numeric
 from segmentation_core.results import ColumnSummary, DatasetInfo, ImportResult, ValueCount
 from segmentation_core.settings import (
     DEFAULT_MAX_ROWS,
@@ -78,6 +79,9 @@ logger = logging.getLogger(__name__)
 
 MANIFEST_FORMAT = "segmentation-dataset/1"
 DATA_FILE = "data.parquet"
+#: The NUMERIC columns again, as float64 (NaN = missing): what training and comparison read, so
+#: they never parse text again. Written at import; datasets without it are read from the text.
+NUMBERS_FILE = "numbers.parquet"
 MANIFEST_FILE = "dataset.json"
 LOCK_FILE = ".lock"
 #: Name of the copy of a streamed upload inside an import's temporary folder.
@@ -343,6 +347,22 @@ def check_usable(summaries: Sequence[ColumnSummary], rows: int) -> None:
         )
 
 
+def _check_columns(info: DatasetInfo, columns: Sequence[str]) -> None:
+    """DataValidationError naming each of ``columns`` the dataset does not have."""
+    known = {c.name for c in info.columns}
+    problems = [
+        Problem(
+            column,
+            "the dataset has no column of this name; it has: "
+            + ", ".join(c.name for c in info.columns),
+        )
+        for column in columns
+        if column not in known
+    ]
+    if problems:
+        raise DataValidationError(problems)
+
+
 def _repetitive_columns(table: pa.Table) -> builtins.list[str]:
     """Columns worth dictionary-encoding in Parquet: their first cells repeat (few distinct
     values). Encoding a column of mostly distinct values costs time and saves nothing."""
@@ -489,8 +509,16 @@ class DatasetStore:
         try:
             columns = summarise(table)
             check_usable(columns, table.num_rows)
+            numbers = pa.table(
+                {
+                    name: to_numeric(table.column(name)).values
+                    for name in numeric_columns(columns)
+                }
+            )
         finally:
             writer.result()
+        pq.write_table(numbers, folder / NUMBERS_FILE, write_statistics=False)
+        _fsync_file(folder / NUMBERS_FILE)
         info = DatasetInfo(
             id=dataset_id,
             name=name,
@@ -570,22 +598,37 @@ class DatasetStore:
         DataValidationError naming a column the dataset does not have."""
         info = self.get(dataset_id)
         if columns is not None:
-            known = {c.name for c in info.columns}
-            problems = [
-                Problem(
-                    column,
-                    "the dataset has no column of this name; it has: "
-                    + ", ".join(c.name for c in info.columns),
-                )
-                for column in columns
-                if column not in known
-            ]
-            if problems:
-                raise DataValidationError(problems)
+            _check_columns(info, columns)
         return pq.read_table(
             self.root / dataset_id / DATA_FILE,
             columns=None if columns is None else list(columns),
             use_threads=True,
+        )
+
+    def read_typed(self, dataset_id: str, columns: Sequence[str]) -> pa.Table:
+        """The named columns ready for analysis: NUMERIC ones as float64 (NaN = missing, from
+        the numbers written at import), CATEGORICAL ones dictionary-encoded, others as stored.
+
+        DataValidationError naming a column the dataset does not have.
+        """
+        info = self.get(dataset_id)
+        _check_columns(info, columns)
+        roles = {c.name: c.role for c in info.columns}
+        folder = self.root / dataset_id
+        numeric = [c for c in columns if roles.get(c) is ColumnRole.NUMERIC]
+        if numeric and (folder / NUMBERS_FILE).is_file():
+            typed = pq.read_table(folder / NUMBERS_FILE, columns=numeric)
+        else:
+            typed = pa.table({c: to_numeric(self.read_table(dataset_id, [c]).column(c)).values
+                              for c in numeric})
+        rest = [c for c in columns if c not in numeric]
+        cells = pq.read_table(
+            folder / DATA_FILE,
+            columns=rest,
+            read_dictionary=[c for c in rest if roles.get(c) is ColumnRole.CATEGORICAL],
+        )
+        return pa.table(
+            {c: typed.column(c) if c in numeric else cells.column(c) for c in columns}
         )
 
     def iter_batches(self, dataset_id: str, batch_rows: int = 131072) -> Iterator[pa.RecordBatch]:

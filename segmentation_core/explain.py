@@ -64,19 +64,26 @@ def category_codes(column: pa.Array | pa.ChunkedArray) -> tuple[npt.NDArray[np.i
     """A categorical column as integer codes plus the value of each code.
 
     Values are the trimmed cell texts (numbers of a typed column as text); missing cells (null or
-    blank) become :data:`MISSING_VALUE`.
+    blank) become :data:`MISSING_VALUE`. A dictionary-encoded column (how datasets store their
+    categorical columns) is decoded through its few dictionary values, never cell by cell.
     """
     if isinstance(column, pa.ChunkedArray):
+        column = column.unify_dictionaries() if pa.types.is_dictionary(column.type) else column
         column = column.combine_chunks()
-    text = column if pa.types.is_string(column.type) else pc.cast(column, pa.string())
-    text = pc.utf8_trim_whitespace(text)
-    text = pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.string()), text)
-    text = pc.fill_null(text, MISSING_VALUE)
-    encoded = pc.dictionary_encode(text)
-    return (
-        np.asarray(encoded.indices.to_numpy(zero_copy_only=False), dtype=np.int64),
-        [str(v) for v in encoded.dictionary.to_pylist()],
-    )
+    if not pa.types.is_dictionary(column.type):
+        column = pc.dictionary_encode(column)
+    labels = column.dictionary
+    if not pa.types.is_string(labels.type):
+        labels = pc.cast(labels, pa.string())
+    labels = pc.utf8_trim_whitespace(labels)
+    labels = pc.fill_null(pc.if_else(pc.equal(labels, ""), None, labels), MISSING_VALUE)
+    # dictionary entries that trim to the same text (" a" and "a") become one value
+    unique = pc.unique(pa.concat_arrays([labels, pa.array([MISSING_VALUE])]))
+    remap = np.asarray(pc.index_in(labels, value_set=unique).to_numpy(zero_copy_only=False))
+    indices = column.indices.fill_null(len(remap)) if column.null_count else column.indices
+    remap = np.append(remap, int(pc.index_in(pa.scalar(MISSING_VALUE), value_set=unique).as_py()))
+    codes = remap[np.asarray(indices.to_numpy(zero_copy_only=False), dtype=np.int64)]
+    return codes.astype(np.int64), [str(v) for v in unique.to_pylist()]
 
 
 def category_counts(

@@ -24,6 +24,8 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from segmentation_core.enums import MissingValues, Transform
+from segmentation_core.errors import InvalidParameterError
+from segmentation_core.results import FeatureChoice
 
 #: The skewness above which AUTO takes the logarithm of a non-negative column.
 AUTO_SKEWNESS = 1.0
@@ -73,6 +75,39 @@ def resolve_transform(
     if minimum >= 0 and skew is not None and skew > AUTO_SKEWNESS:
         return Transform.LOG
     return Transform.NONE
+
+
+def parse_features(text: str) -> tuple[FeatureChoice, ...]:
+    """Features written as ``"revenue:log,orders,tenure_months:none"``: comma-separated columns,
+    each with an optional ``:none``, ``:log`` or ``:auto`` (default AUTO; case-insensitive).
+
+    A ``:`` followed by anything else stays part of the column name (``Time: 10:30`` columns are
+    rare but legal); an unknown transform after a colon is refused only when it looks like one
+    (a single word).
+    """
+    choices: list[FeatureChoice] = []
+    for raw in text.split(","):
+        item = raw.strip()
+        if not item:
+            continue
+        column, sep, suffix = item.rpartition(":")
+        if not sep:
+            choices.append(FeatureChoice(item))
+            continue
+        word = suffix.strip().upper()
+        if word in Transform.__members__:
+            choices.append(FeatureChoice(column.strip(), Transform(word)))
+        elif word.isalpha():
+            raise InvalidParameterError(
+                "features",
+                f"unknown transform {suffix.strip()!r} for {column.strip()!r}: "
+                "use none, log or auto",
+            )
+        else:
+            choices.append(FeatureChoice(item))
+    if not choices:
+        raise InvalidParameterError("features", "name at least one column")
+    return tuple(choices)
 
 
 class FeatureRecipe(TransformerMixin, BaseEstimator):  # type: ignore[misc]  # sklearn is untyped

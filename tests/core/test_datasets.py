@@ -48,6 +48,9 @@ def store(root: Path) -> DatasetStore:
     return DatasetStore(root)
 
 
+#: What a stored dataset holds: the cells, the manifest, the NUMERIC columns as numbers.
+DATASET_FILES = ["data.parquet", "dataset.json", "numbers.parquet"]
+
 def _file(tmp_path: Path, data: bytes, name: str = "upload.csv") -> Path:
     path = tmp_path / name
     path.write_bytes(data)
@@ -100,7 +103,7 @@ def test_import_of_the_real_data_sets(
     stored = pq.read_table(store.parquet_path(info.id))
     assert all(pa.types.is_string(t) for t in stored.schema.types)  # cells kept as text
     assert stored.num_rows == rows
-    assert sorted(os.listdir(store.root / info.id)) == ["data.parquet", "dataset.json"]
+    assert sorted(os.listdir(store.root / info.id)) == DATASET_FILES
 
 
 def test_wholesale_keeps_its_line_ends_and_cells(store: DatasetStore) -> None:
@@ -733,7 +736,7 @@ def test_killed_after_writing_before_the_rename(store: DatasetStore, tmp_path: P
     child = _child(store.root, "before rename", str(path), marker)
     _wait_for(marker.exists, child)
     (tmp,) = _tmp_entries(store.root)
-    assert sorted(os.listdir(tmp)) == ["data.parquet", "dataset.json"]  # complete, not visible
+    assert sorted(os.listdir(tmp)) == DATASET_FILES  # complete, not visible
     _kill(child)
     _assert_store_is_sound(store, [])
     with pytest.raises(NotFoundError):

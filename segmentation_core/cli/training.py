@@ -1,8 +1,4 @@
-"""The command line: ``python -m segmentation_core {train,predict,info,generate}``.
-
-Exit codes: 0 success, 2 bad input (data, parameters or flags), 3 no trained model, 4 a stored
-model was refused (signature, files or library version).
-"""
+"""``train``, ``info``, ``predict`` and ``generate``."""
 
 from __future__ import annotations
 
@@ -11,55 +7,56 @@ import json
 import os
 import sys
 import time
-from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
 
+from segmentation_core.cli.output import describe_model, feature_list, print_segments
 from segmentation_core.dataset import load_table
-from segmentation_core.errors import (
-    DataValidationError,
-    InvalidParameterError,
-    ModelIntegrityError,
-    ModelNotTrainedError,
-)
-from segmentation_core.features import DEFAULT_SPEC, FeatureSpec
+from segmentation_core.enums import MissingValues, Transform
+from segmentation_core.errors import ModelIntegrityError
+from segmentation_core.features import DEFAULT_SPEC
 from segmentation_core.generator import generate_customers
 from segmentation_core.model import SegmentationModel
-from segmentation_core.results import ModelInfo, TrainingParams
+from segmentation_core.recipe import parse_features
+from segmentation_core.results import FeatureChoice, TrainingParams
 from segmentation_core.serialization import info_to_dict
-from segmentation_core.settings import get_settings
-from segmentation_core.store import ModelStore
-from segmentation_core.training import train_model
+from segmentation_core.workspace import Workspace
 
 EXIT_BAD_INPUT = 2
-EXIT_NOT_TRAINED = 3
-EXIT_REFUSED = 4
 
 
-def _flag(column: str) -> str:
+def flag(column: str) -> str:
+    """The command-line flag of a feature column: ``annual_income`` -> ``--annual-income``."""
     return "--" + column.replace("_", "-").replace(" ", "-").lower()
 
 
-def _build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m segmentation_core",
-        description="Customer segmentation: train, inspect and query the model store "
-        "(SEGMENTATION_MODELS_DIR, SEGMENTATION_DATA, SEGMENTATION_SIGNING_KEY_FILE).",
+def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Register ``train``, ``predict``, ``info`` and ``generate``."""
+    train = sub.add_parser(
+        "train",
+        help="train on a dataset and make the model active",
+        description="Features: comma-separated NUMERIC columns, each optionally :none, :log or "
+        ":auto (default auto: log1p when the column is >= 0 and skewed > 1), e.g. "
+        '--features "revenue:log,orders,tenure_months:none". Default: the bundled data\'s four '
+        "columns when present, else every NUMERIC column.",
     )
-    sub = parser.add_subparsers(dest="command", required=True)
-
-    train = sub.add_parser("train", help="train on a CSV and make the model active")
-    train.add_argument("--data", type=Path, help="CSV to train on (default: $SEGMENTATION_DATA)")
+    source = train.add_mutually_exclusive_group()
+    source.add_argument("--dataset", help="id of an imported dataset (default: the bundled one)")
+    source.add_argument("--data", type=Path, help="a CSV or Parquet file, imported on the fly")
+    chosen = train.add_mutually_exclusive_group()
+    chosen.add_argument("--features", help='e.g. "revenue:log,orders,tenure_months:none"')
+    chosen.add_argument(
+        "--columns", help='features without transforms, e.g. "a,b" (= a:none,b:none)'
+    )
+    train.add_argument("--missing", choices=["drop", "median"], default="drop",
+                       help="rows with a missing feature: drop them, or fill with the median")
+    train.add_argument("--min-share", type=float, default=TrainingParams.min_segment_share,
+                       help="automatic k never picks a k with a smaller segment (default 0.02)")
     train.add_argument("--k-min", type=int, default=TrainingParams.k_min)
     train.add_argument("--k-max", type=int, default=TrainingParams.k_max)
     train.add_argument("--k", type=int, default=None, help="fix the number of segments")
     train.add_argument("--random-state", type=int, default=TrainingParams.random_state)
-    train.add_argument(
-        "--columns",
-        help="comma-separated feature columns for other data sets (generic spec, no id column); "
-        "default: the bundled data's four columns",
-    )
     train.add_argument(
         "--if-empty", action="store_true", help="do nothing if a loadable model is already active"
     )
@@ -67,30 +64,36 @@ def _build_parser() -> argparse.ArgumentParser:
     predict = sub.add_parser(
         "predict",
         help="segment of one customer (feature flags) and/or a CSV batch",
-        epilog="Feature flags follow the active model's columns, e.g. "
-        + " ".join(f"{_flag(c)} N" for c in DEFAULT_SPEC.columns),
+        epilog="Feature flags follow the model's columns, e.g. "
+        + " ".join(f"{flag(c)} N" for c in DEFAULT_SPEC.columns),
     )
     predict.add_argument("--csv", type=Path, help="CSV of customers (extra columns are ignored)")
+    predict.add_argument("--version", help="model version (default: the active one)")
     predict.add_argument("--json", action="store_true", help="print JSON")
 
-    info = sub.add_parser("info", help="describe the active model")
+    info = sub.add_parser("info", help="describe the active model (or --version)")
+    info.add_argument("--version", help="model version (default: the active one)")
     info.add_argument("--json", action="store_true", help="print the full metadata as JSON")
 
     generate = sub.add_parser("generate", help="write customers with planted segments")
     generate.add_argument("--n", type=int, required=True, help="number of customers")
     generate.add_argument("--seed", type=int, default=42)
     generate.add_argument("--out", type=Path, required=True, help="CSV file to write")
-    return parser
 
 
-def _print_segments(info: ModelInfo) -> None:
-    width = max(len("segment"), *(len(p.name) for p in info.profiles))
-    print(f"  {'id':>2}  {'segment':<{width}} {'size':>8} {'share':>7}")
-    for p in info.profiles:
-        print(f"  {p.cluster_id:>2}  {p.name:<{width}} {p.size:>8} {p.share:>7.1%}")
+def _features(args: argparse.Namespace) -> tuple[FeatureChoice, ...] | None:
+    if args.features:
+        return parse_features(args.features)
+    if args.columns:
+        return tuple(
+            FeatureChoice(c.strip(), Transform.NONE) for c in args.columns.split(",") if c.strip()
+        )
+    return None
 
 
-def _cmd_train(args: argparse.Namespace, store: ModelStore) -> int:
+def run_train(args: argparse.Namespace, ws: Workspace) -> int:
+    """Train, store and activate; print the segments."""
+    store = ws.models
     if args.if_empty and store.active_version() is not None:
         try:
             model = store.load_active()
@@ -99,36 +102,44 @@ def _cmd_train(args: argparse.Namespace, store: ModelStore) -> int:
         else:
             print(f"Model {model.version} is already active; nothing to train (--if-empty).")
             return 0
-    spec = DEFAULT_SPEC
-    if args.columns:
-        spec = FeatureSpec.generic([c.strip() for c in args.columns.split(",") if c.strip()])
-    data = args.data or get_settings().data_path
     params = TrainingParams(
-        k_min=args.k_min, k_max=args.k_max, k=args.k, random_state=args.random_state
+        k_min=args.k_min,
+        k_max=args.k_max,
+        k=args.k,
+        random_state=args.random_state,
+        features=_features(args),
+        missing_values=MissingValues(args.missing.upper()),
+        min_segment_share=args.min_share,
     )
+    dataset_id, source = args.dataset, None
+    if args.data is not None:
+        imported = ws.import_dataset(args.data, filename=args.data.name)
+        dataset_id, source = imported.dataset.id, str(args.data)
     started = time.perf_counter()
-    model = train_model(data, params, spec)
+    model = ws.train(dataset_id, params, source=source)
     seconds = time.perf_counter() - started
-    version = store.save(model)
     info = model.info
-    elbow = f", inertia knee at k={info.elbow.elbow_k}" if info.elbow.elbow_k else ""
     print(
-        f"Trained {version} on {info.n_customers} customers from {data} in {seconds:.2f} s: "
-        f"k={info.k}, silhouette {info.silhouette:.4f}{elbow}"
+        f"Trained {info.version} on {info.n_customers} customers of dataset "
+        f"{info.dataset_name or info.dataset_id} in {seconds:.2f} s: {describe_model(info)}"
     )
-    _print_segments(info)
-    print(f"Active model: {version} (store {store.root})")
+    print(f"  features: {feature_list(model.spec)}")
+    for note in info.notes:
+        print(f"  note: {note}")
+    print_segments(info)
+    print(f"Active model: {info.version} (store {store.root})")
     return 0
 
 
-def _cmd_predict(args: argparse.Namespace, extra: list[str], store: ModelStore) -> int:
-    model = store.load_active()
+def run_predict(args: argparse.Namespace, extra: list[str], ws: Workspace) -> int:
+    """Predict one customer from feature flags and/or a CSV batch."""
+    model = ws.model(args.version)
     values_parser = argparse.ArgumentParser(
         prog="python -m segmentation_core predict", add_help=False
     )
     for feature in model.spec.features:
         values_parser.add_argument(
-            _flag(feature.column),
+            flag(feature.column),
             dest=feature.column,
             type=float,
             metavar="N",
@@ -141,7 +152,7 @@ def _cmd_predict(args: argparse.Namespace, extra: list[str], store: ModelStore) 
         print("predict needs the feature flags of one customer and/or --csv", file=sys.stderr)
         return EXIT_BAD_INPUT
     if given:
-        missing = [_flag(c) for c in model.spec.columns if c not in given]
+        missing = [flag(c) for c in model.spec.columns if c not in given]
         if missing:
             print(f"predict: missing {', '.join(missing)}", file=sys.stderr)
             return EXIT_BAD_INPUT
@@ -189,26 +200,32 @@ def _print_batch(model: SegmentationModel, path: Path, as_json: bool) -> None:
         out.to_csv(sys.stdout, index=False)
 
 
-def _cmd_info(args: argparse.Namespace, store: ModelStore) -> int:
-    info = store.load_active().info
+def run_info(args: argparse.Namespace, ws: Workspace) -> int:
+    """Describe a model."""
+    model = ws.model(args.version)
+    info = model.info
     if args.json:
         print(json.dumps(info_to_dict(info), indent=2))
         return 0
-    print(f"Active model {info.version}, trained {info.trained_at} on {info.n_customers} customers")
-    print(f"  features: {', '.join(info.features)}")
-    print(
-        f"  k={info.k} (best silhouette k={info.elbow.optimal_k}, "
-        f"inertia knee k={info.elbow.elbow_k}), "
-        f"silhouette {info.silhouette:.4f}, inertia {info.inertia:.1f}"
-    )
-    _print_segments(info)
-    print("  elbow curve:  k  inertia  silhouette")
+    print(f"Model {info.version}, trained {info.trained_at} on {info.n_customers} customers "
+          f"of dataset {info.dataset_name or info.dataset_id or '-'} ({info.engine})")
+    print(f"  features: {feature_list(model.spec)}")
+    print(f"  {describe_model(info)}, best silhouette k={info.elbow.optimal_k}, "
+          f"missing values: {info.missing_values.value}, "
+          f"minimum segment share {info.min_segment_share:.0%}")
+    for note in info.notes:
+        print(f"  note: {note}")
+    print_segments(info)
+    print("  elbow curve:  k  inertia  silhouette  smallest segment")
     for pt in info.elbow.points:
-        print(f"              {pt.k:>2} {pt.inertia:>9.1f} {pt.silhouette:>10.4f}")
+        mark = "" if pt.eligible else "  (below the minimum share)"
+        print(f"              {pt.k:>2} {pt.inertia:>9.1f} {pt.silhouette:>10.4f} "
+              f"{pt.smallest_share:>9.1%}{mark}")
     return 0
 
 
-def _cmd_generate(args: argparse.Namespace) -> int:
+def run_generate(args: argparse.Namespace) -> int:
+    """Write generated customers to a CSV."""
     if args.n < 1:
         print(f"generate: --n must be at least 1, got {args.n}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -221,31 +238,3 @@ def _cmd_generate(args: argparse.Namespace) -> int:
     return 0
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the CLI; returns the exit code."""
-    parser = _build_parser()
-    args, extra = parser.parse_known_args(argv)
-    if extra and args.command != "predict":
-        parser.error(f"unrecognized arguments: {' '.join(extra)}")
-    try:
-        if args.command == "generate":
-            return _cmd_generate(args)
-        store = ModelStore.from_settings()
-        if args.command == "train":
-            return _cmd_train(args, store)
-        if args.command == "predict":
-            return _cmd_predict(args, extra, store)
-        return _cmd_info(args, store)
-    except (DataValidationError, InvalidParameterError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    except ModelNotTrainedError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_NOT_TRAINED
-    except ModelIntegrityError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_REFUSED
-    except BrokenPipeError:
-        # the reader (e.g. `| head`) went away: not an error; keep Python from complaining at exit
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 0

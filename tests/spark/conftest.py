@@ -26,7 +26,8 @@ from segmentation_core.generator import generate_customers  # noqa: E402
 from segmentation_core.model import SegmentationModel  # noqa: E402
 from segmentation_core.results import TrainingParams  # noqa: E402
 from segmentation_core.settings import get_settings  # noqa: E402
-from segmentation_core.training import TrainingData, train_dataset  # noqa: E402
+from segmentation_core.store import ModelStore  # noqa: E402
+from segmentation_core.workspace import Workspace  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DATA = REPO_ROOT / "tests" / "data"
@@ -79,13 +80,13 @@ def big_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def train_local(path: Path, params: TrainingParams, folder: Path) -> SegmentationModel:
-    """The local engine on the same file: import it as a dataset, train on it."""
-    store = DatasetStore(folder)
-    info = store.import_file(path).dataset
-    data = TrainingData(
-        store.read_table(info.id), info.columns, info.id, info.name, info.sha256, str(path)
+    """The local engine on the same file, as the CLI and the API run it: import the file as a
+    dataset, train on it through the Workspace (stored in a throwaway store)."""
+    workspace = Workspace(
+        DatasetStore(folder / "datasets"), ModelStore(folder / "models", folder / "key" / "key")
     )
-    return train_dataset(data, params)
+    dataset = workspace.import_dataset(path).dataset
+    return workspace.train(dataset.id, params, source=str(path))
 
 
 @pytest.fixture(scope="session")

@@ -210,8 +210,10 @@ def summarise(frame: DataFrame) -> TableSummary:
         else:
             summaries[i] = ColumnSummary(field.name, ColumnRole.IGNORED, missing, distinct)
 
-    for i in exact_values:
-        summaries[i] = _text(frame, fields[i], rows, int(first[f"m{i}"] or 0))
+    if exact_values:
+        counts = _value_counts(frame, [fields[i] for i in exact_values])
+        for i in exact_values:
+            summaries[i] = _text(fields[i], counts[fields[i].name], rows, int(first[f"m{i}"] or 0))
     if unique_candidates:
         exact = _exact_distinct(frame, [fields[i] for i in unique_candidates])
         for i in unique_candidates:
@@ -268,21 +270,37 @@ def _sample_std(m: Moments) -> float | None:
     return math.sqrt(m.m2 * m.count / (m.count - 1))
 
 
-def _text(frame: DataFrame, field: T.StructField, rows: int, missing: int) -> ColumnSummary:
+def _value_counts(
+    frame: DataFrame, fields: list[T.StructField]
+) -> dict[str, list[tuple[str, int]]]:
+    """The exact counts of the present (trimmed) values of text or boolean columns with few
+    distinct values: ONE aggregation for all of them."""
+    pairs = []
+    for i, field in enumerate(fields):
+        c = col(field.name)
+        if isinstance(field.dataType, T.StringType):
+            value = F.when(~number_of(c, field.dataType).missing, trimmed(c))
+        else:  # booleans read as text
+            value = c.cast("string")
+        pairs.append(F.struct(F.lit(i).alias("i"), value.alias("v")))
+    counted = (
+        frame.select(F.explode(F.array(*pairs)).alias("e"))
+        .where(F.col("e.v").isNotNull())
+        .groupBy(F.col("e.i").alias("i"), F.col("e.v").alias("v"))
+        .count()
+        .collect()
+    )
+    out: dict[str, list[tuple[str, int]]] = {f.name: [] for f in fields}
+    for r in counted:
+        out[fields[int(r["i"])].name].append((str(r["v"]), int(r["count"])))
+    return out
+
+
+def _text(
+    field: T.StructField, counts: list[tuple[str, int]], rows: int, missing: int
+) -> ColumnSummary:
     """A text (or boolean) column with few distinct values, from its exact value counts."""
-    c = col(field.name)
-    if isinstance(field.dataType, T.StringType):
-        present = ~number_of(c, field.dataType).missing
-        value = trimmed(c)
-        identifiers = True
-    else:  # booleans read as text, never identifiers
-        present = c.isNotNull()
-        value = c.cast("string")
-        identifiers = False
-    counts = [
-        (str(r[0]), int(r[1]))
-        for r in frame.where(present).groupBy(value.alias("v")).count().collect()
-    ]
+    identifiers = isinstance(field.dataType, T.StringType)  # booleans are never identifiers
     distinct = len(counts)
     unique_rows = identifiers and missing == 0 and distinct == rows
     values = [v for v, _ in counts]

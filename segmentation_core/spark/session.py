@@ -43,14 +43,10 @@ def is_connect(spark: SparkSession) -> bool:
     return type(spark).__module__.startswith("pyspark.sql.connect")
 
 
-def _submitted_master() -> str | None:
-    """The master ``spark-submit`` passed to this process, if it launched it."""
-    if "PYSPARK_GATEWAY_PORT" not in os.environ:
-        return None  # not launched by spark-submit: no JVM waiting for us
-    from pyspark import SparkConf
-
-    conf = SparkConf()
-    return conf.get("spark.master") if conf.contains("spark.master") else None
+def _launched_by_spark_submit() -> bool:
+    """Whether ``spark-submit`` started this process (its JVM waits for us, with the master and
+    every ``--conf`` it was given)."""
+    return "PYSPARK_GATEWAY_PORT" in os.environ
 
 
 def get_session(
@@ -68,8 +64,11 @@ def get_session(
         builder = builder.remote(settings.spark_remote)
         extra: dict[str, str] = {}
     else:
-        master = settings.spark_master or _submitted_master() or DEFAULT_MASTER
-        builder = builder.master(master)
+        if settings.spark_master:
+            builder = builder.master(settings.spark_master)
+        elif not _launched_by_spark_submit():
+            builder = builder.master(DEFAULT_MASTER)
+        # else: spark-submit's --master (and the rest of its configuration) stands
         extra = dict(CLASSIC_CONF)
     for key, value in {**extra, **SESSION_CONF, **(conf or {})}.items():
         builder = builder.config(key, value)

@@ -5,7 +5,8 @@ A URI is anything the session can read: a local path, ``file://``, ``s3a://``, `
 
 * **Format.** Parquet when the URI ends in ``.parquet``/``.pq`` or its first bytes are Parquet's
   magic number ``PAR1``; otherwise CSV. A local file (or the first file of a local folder) is
-  read directly; any other URI through a small ``spark.read.text(uri).limit(...)``.
+  read directly; any other URI (and every URI on Spark Connect, whose server reads paths on its
+  own machine) through a small ``spark.read.text(uri).limit(...)``.
 * **CSV** as the local engine reads it (``segmentation_core.table_io``): UTF-8 with or without a
   BOM, a header row, delimiter ``,`` ``;`` or tab sniffed from the first bytes, RFC 4180 quotes.
   The header is checked like an upload's (no header row, empty or duplicate names are refused).
@@ -33,6 +34,7 @@ from pyspark.sql import types as T
 
 from segmentation_core.errors import DataValidationError, Problem
 from segmentation_core.numeric import MISSING_TOKENS, NUMBER_PATTERN
+from segmentation_core.spark.session import is_connect
 from segmentation_core.table_io import SNIFF_BYTES, is_parquet, read_head, sniff_csv
 
 #: Lines of a remote file read to recognise it (format, delimiter, header).
@@ -197,7 +199,8 @@ def read_table(spark: SparkSession, uri: str) -> SourceTable:
     uri = uri.strip()
     if not uri:
         raise DataValidationError([Problem(None, "no table URI given")])
-    local = _local_path(uri)
+    # A Spark Connect server reads paths on its own machine: look at the file through it.
+    local = None if is_connect(spark) else _local_path(uri)
     if uri.rstrip("/").lower().endswith(PARQUET_SUFFIXES) and (local is None or local.exists()):
         head, complete = b"PAR1", False
     elif local is not None:

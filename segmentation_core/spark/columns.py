@@ -187,11 +187,14 @@ def summarise(frame: DataFrame) -> TableSummary:
                 )
                 integer = int(first[f"frac{i}"] or 0) == 0
                 distinct = int(first[f"dv{i}"])
+                m = moments[field.name]
+                span = (m.maximum or 0.0) - (m.minimum or 0.0) + 1
                 if (
                     integer
                     and missing == 0
                     and is_identifier_name(field.name)
                     and distinct >= UNIQUE_SHARE * rows
+                    and span >= rows  # fewer whole numbers in the range than rows: repeats
                 ):
                     unique_candidates.append(i)
                     continue

@@ -189,9 +189,29 @@ class SparkKMeansRows:
         assert self.sample_rows is not None
         z = self.scaled()
         names = [f"z{j}" for j in range(len(z))]
-        vectors = VectorAssembler(inputCols=names, outputCol="features").transform(
-            self.rows.frame.select(*[zj.alias(n) for zj, n in zip(z, names, strict=True)])
+        # Persisted as a DataFrame (columnar, compressed, spilling to disk), so KMeans does not
+        # cache its own copy as Java objects (several times larger) for its iterations.
+        scaled = self.rows.frame.select(*[zj.alias(n) for zj, n in zip(z, names, strict=True)])
+        vectors = (
+            VectorAssembler(inputCols=names, outputCol="features")
+            .transform(scaled)
+            .select("features")
+            .persist(StorageLevel.MEMORY_AND_DISK)
         )
+        try:
+            return self._fit_full(vectors, z, k, init, random_state)
+        finally:
+            vectors.unpersist()
+
+    def _fit_full(
+        self,
+        vectors: DataFrame,
+        z: list[Column],
+        k: int,
+        init: npt.NDArray[np.float64],
+        random_state: int,
+    ) -> FullFit:
+        assert self.sample_rows is not None
         _, reference = nearest(self.sample_rows, init)
         target = float(reference.sum()) * (1 + FIT_TOLERANCE)
         best: tuple[float, npt.NDArray[np.float64], npt.NDArray[np.int64], int] | None = None
@@ -424,16 +444,15 @@ class SparkRows:
         x = self._transformed(recipe, filled_only=True)
         t = self._kmeans.t
         p = len(x)
+        # Not persisted: its three passes recompute the assignment from the persisted rows,
+        # cheaper than writing a second copy of the table (k x features flops per row).
         labelled = self.frame.select(
             segment.alias("s"),
             *[xj.alias(f"x{j}") for j, xj in enumerate(x)],
             *[tj.alias(f"t{j}") for j, tj in enumerate(t)],
             *[F.col(_category(i)) for i in range(len(self.categoricals))],
-        ).persist(StorageLevel.MEMORY_AND_DISK)
-        try:
-            return self._aggregate(labelled, k, p, scaler, columns)
-        finally:
-            labelled.unpersist()
+        )
+        return self._aggregate(labelled, k, p, scaler, columns)
 
     def _aggregate(
         self, labelled: DataFrame, k: int, p: int, scaler: StandardScaler, columns: Sequence[str]

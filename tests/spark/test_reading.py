@@ -69,11 +69,8 @@ def test_roles_and_summaries_are_the_dataset_stores(spark: object, tmp_path: Pat
 
     path = tmp_path / "mixed.csv"
     mixed_table().to_csv(path, index=False)
-    text = pacsv.read_csv(
-        path, convert_options=pacsv.ConvertOptions(
-            column_types=dict.fromkeys(mixed_table().columns, pa.string()), strings_can_be_null=False
-        )
-    )
+    as_text = dict.fromkeys(mixed_table().columns, pa.string())
+    text = pacsv.read_csv(path, convert_options=pacsv.ConvertOptions(column_types=as_text))
     local = {s.name: s for s in local_columns.summarise(text)}
     table = summarise(read_table(spark, str(path)).frame)  # type: ignore[arg-type]
     assert table.rows == 600

@@ -35,6 +35,16 @@ DATA = REPO_ROOT / "tests" / "data"
 EQUIVALENCE_ROWS = 200_000
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test here is marked ``spark`` (and ``slow``): ``make test`` runs them; ``pytest -m
+    "not spark"`` leaves them out of a quick local run."""
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(str(item.fspath)).parents:
+            item.add_marker(pytest.mark.spark)
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture(scope="session")
 def spark() -> Iterator[object]:
     """The one SparkSession of the run: local[2], quiet, a few shuffle partitions."""

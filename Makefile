@@ -45,7 +45,7 @@ setup: $(VENV)/.installed $(TOOLS)/.installed
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade "pip>=25.1"
-	$(BIN)/python -m pip install --quiet -e . --group dev
+	$(BIN)/python -m pip install --quiet -e ".[spark]" --group dev
 	touch $@
 
 # Bun (the JavaScript runtime Reflex builds with) and the GraphiQL assets, from the npm registry.

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import numpy.typing as npt
 
 from segmentation_core.features import FeatureSpec
 from segmentation_core.results import ClusterProfile, FeatureStats
+
+#: Per segment, per feature: the statistics a profile shows.
+SegmentFeatureStats = tuple[tuple[FeatureStats, ...], ...]
 
 
 def build_profiles(
@@ -22,34 +27,55 @@ def build_profiles(
     segment reports 0 rather than NaN. Rows are grouped with one stable sort, so a million rows
     cost one pass rather than k boolean masks.
     """
-    k = centres.shape[0]
-    n = X.shape[0]
+    sizes, stats = segment_feature_stats(X, labels, centres.shape[0], spec.columns)
+    return assemble_profiles(sizes, stats, centres, names)
+
+
+def segment_feature_stats(
+    X: npt.NDArray[np.float64], labels: npt.NDArray[np.int64], k: int, columns: Sequence[str]
+) -> tuple[npt.NDArray[np.int64], SegmentFeatureStats]:
+    """Rows per segment, and per segment every feature's mean, median, min, max and std (ddof=0)
+    over its rows: the aggregates :func:`assemble_profiles` needs (an engine that holds the rows
+    elsewhere computes the same ones there)."""
     order = np.argsort(labels, kind="stable")
     grouped = X[order]
-    bounds = np.concatenate(([0], np.cumsum(np.bincount(labels, minlength=k))))
-    profiles = []
+    counts = np.bincount(labels, minlength=k)
+    bounds = np.concatenate(([0], np.cumsum(counts)))
+    stats = []
     for cid in range(k):
         rows = grouped[bounds[cid] : bounds[cid + 1]]
-        size = int(rows.shape[0])
-        stats = tuple(
-            FeatureStats(
-                feature=column,
-                mean=float(rows[:, j].mean()),
-                median=float(np.median(rows[:, j])),
-                min=float(rows[:, j].min()),
-                max=float(rows[:, j].max()),
-                std=float(rows[:, j].std()),
-            )
-            for j, column in enumerate(spec.columns)
-        )
-        profiles.append(
-            ClusterProfile(
-                cluster_id=cid,
-                name=names[cid],
-                size=size,
-                share=size / n,
-                features=stats,
-                centre=tuple(float(v) for v in centres[cid]),
+        stats.append(
+            tuple(
+                FeatureStats(
+                    feature=column,
+                    mean=float(rows[:, j].mean()),
+                    median=float(np.median(rows[:, j])),
+                    min=float(rows[:, j].min()),
+                    max=float(rows[:, j].max()),
+                    std=float(rows[:, j].std()),
+                )
+                for j, column in enumerate(columns)
             )
         )
-    return tuple(profiles)
+    return counts.astype(np.int64), tuple(stats)
+
+
+def assemble_profiles(
+    sizes: npt.NDArray[np.int64],
+    stats: SegmentFeatureStats,
+    centres: npt.NDArray[np.float64],
+    names: Sequence[str],
+) -> tuple[ClusterProfile, ...]:
+    """The profiles from the per-segment aggregates (shares of the total of ``sizes``)."""
+    n = int(sizes.sum())
+    return tuple(
+        ClusterProfile(
+            cluster_id=cid,
+            name=names[cid],
+            size=int(sizes[cid]),
+            share=int(sizes[cid]) / n,
+            features=stats[cid],
+            centre=tuple(float(v) for v in centres[cid]),
+        )
+        for cid in range(centres.shape[0])
+    )

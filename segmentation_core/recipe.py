@@ -41,10 +41,28 @@ def skewness(values: npt.NDArray[np.float64]) -> float | None:
         return None
     centred = values - values.mean()
     m2 = float(np.mean(centred * centred))
-    if m2 <= 0 or m2 <= 1e-14 * max(1.0, float(np.mean(values)) ** 2):
+    if _no_spread(m2, float(np.mean(values))):
         return None
     m3 = float(np.mean(centred * centred * centred))
-    g1 = m3 / m2**1.5
+    return _adjusted(m3 / m2**1.5, n)
+
+
+def skewness_from_moments(n: int, mean: float, m2: float, g1: float | None) -> float | None:
+    """:func:`skewness` from aggregates, for an engine that does not hold the values: the count,
+    the mean, the population variance ``m2`` and the biased coefficient ``g1 = m3 / m2**1.5``
+    (what Spark's ``skewness`` aggregate returns). Same None rule as :func:`skewness`."""
+    if n < 3 or g1 is None or _no_spread(m2, mean):
+        return None
+    return _adjusted(g1, n)
+
+
+def _no_spread(m2: float, mean: float) -> bool:
+    """Whether the variance is zero or rounding noise next to the mean (no skewness then)."""
+    return m2 <= 0 or m2 <= 1e-14 * max(1.0, mean**2)
+
+
+def _adjusted(g1: float, n: int) -> float:
+    """The adjusted coefficient G1 = g1 * sqrt(n (n - 1)) / (n - 2)."""
     return float(g1 * np.sqrt(n * (n - 1)) / (n - 2))
 
 

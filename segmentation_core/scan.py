@@ -119,6 +119,8 @@ class ScanResult:
     sample_index: npt.NDArray[np.int64] | None  # None: the sample is every row
     distances: npt.NDArray[np.float64]  # pairwise distances of the sample rows
     smallest_shares: tuple[float, ...] = ()  # per k: the smallest segment's share of the sample
+    sampled: bool = False  # the sample is not every row (sample_index is None on engines whose
+    # rows have no positions, such as Spark's)
 
     def eligible(self, min_share: float) -> tuple[bool, ...]:
         """Per k: whether every segment of its fit holds at least ``min_share`` of the rows."""
@@ -171,10 +173,42 @@ def scan_k(
     n = Xs.shape[0]
     index = draw_sample(n, sample_size, random_state)
     sample = Xs if index is None else Xs[index]
+    return scan_sample(
+        sample,
+        ks,
+        n_rows=n,
+        sample_index=index,
+        sampled=index is not None,
+        random_state=random_state,
+        n_init=n_init,
+        max_iter=max_iter,
+        on_step=on_step,
+    )
+
+
+def scan_sample(
+    sample: npt.NDArray[np.float64],
+    ks: range,
+    *,
+    n_rows: int,
+    sampled: bool,
+    random_state: int,
+    sample_index: npt.NDArray[np.int64] | None = None,
+    n_init: int = N_INIT,
+    max_iter: int = MAX_ITER,
+    on_step: Callable[[int, int], None] | None = None,
+) -> ScanResult:
+    """:func:`scan_k` on rows already drawn: ``sample`` (scaled) stands for ``n_rows`` rows,
+    ``sampled`` says whether it is a strict sample of them (then inertias are scaled by n/m).
+
+    An engine that draws its sample elsewhere (Spark) calls this with the rows it brought to the
+    driver; ``sample_index`` (their positions) only exists for in-memory rows.
+    """
+    n = n_rows
     m = sample.shape[0]
     distinct = np.unique(sample, axis=0).shape[0]
     if distinct < ks[-1]:
-        where = "" if index is None else f" among the {m} sampled rows"
+        where = f" among the {m} sampled rows" if sampled else ""
         raise DataValidationError(
             [
                 Problem(
@@ -207,7 +241,8 @@ def scan_k(
         inertias=tuple(inertias),
         silhouettes=tuple(silhouettes),
         models=models,
-        sample_index=index,
+        sample_index=sample_index,
         distances=D,
         smallest_shares=tuple(smallest),
+        sampled=sampled,
     )

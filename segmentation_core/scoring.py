@@ -62,6 +62,7 @@ import pyarrow.parquet as pq
 
 from segmentation_core.dataset import range_rule
 from segmentation_core.errors import DataValidationError, Problem
+from segmentation_core.features import FeatureSpec
 from segmentation_core.model import (
     CELL_MISSING,
     CELL_NOT_A_NUMBER,
@@ -79,6 +80,7 @@ __all__ = [
     "FORMULA_START",
     "OUTPUT_COLUMNS",
     "ScoredCsv",
+    "problem_text",
     "render_cell",
     "score_batches",
     "score_file",
@@ -118,6 +120,19 @@ _MEMORY = pa.system_memory_pool()
 _Bytes = bytes | bytearray
 T = TypeVar("T")
 R = TypeVar("R")
+
+
+def problem_text(spec: FeatureSpec, codes: Sequence[int]) -> str:
+    """Why a row could not be scored, from its per-feature problem codes
+    (``SegmentationModel.problem_codes``): ``age: missing; revenue: must be at least 0``.
+    Every engine's scored output uses these words (``segmentation_core.spark`` too)."""
+    reasons = []
+    for feature, code in zip(spec.features, codes, strict=True):
+        if code == CELL_OUT_OF_RANGE:
+            reasons.append(f"{feature.column}: {range_rule(feature) or 'out of range'}")
+        elif code != CELL_OK:
+            reasons.append(f"{feature.column}: {_REASONS[code]}")
+    return "; ".join(reasons)
 
 
 # -- cells -----------------------------------------------------------------------------------
@@ -792,13 +807,7 @@ class _Scorer:
 
     def _reason(self, codes: Sequence[int]) -> str:
         """``age: missing; revenue: must be at least 0`` for one row's problem codes."""
-        reasons = []
-        for feature, code in zip(self.model.spec.features, codes, strict=True):
-            if code == CELL_OUT_OF_RANGE:
-                reasons.append(f"{feature.column}: {range_rule(feature) or 'out of range'}")
-            elif code != CELL_OK:
-                reasons.append(f"{feature.column}: {_REASONS[code]}")
-        return "; ".join(reasons)
+        return problem_text(self.model.spec, codes)
 
     def _reason_indices(self, codes: npt.NDArray[np.int8]) -> tuple[npt.NDArray[np.int32], Any]:
         """Each unscored row's index into the tail table (``codes``: those rows' codes), and

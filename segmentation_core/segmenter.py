@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -20,7 +22,8 @@ from segmentation_core.scan import (
     MAX_ITER,
     SCAN_SAMPLE_SIZE,
     ScanResult,
-    scan_k,
+    draw_sample,
+    scan_sample,
     silhouette_from_distances,
 )
 from segmentation_core.stability import N_BOOTSTRAP, bootstrap_stability
@@ -84,10 +87,102 @@ def canonical_order(
     Centres are compared after rounding to 9 decimals, so floating-point noise between platforms
     cannot swap two tied segments.
     """
+    return canonical_order_of_sizes(np.bincount(labels, minlength=centres.shape[0]), centres)
+
+
+def canonical_order_of_sizes(
+    sizes: npt.NDArray[np.integer], centres: npt.NDArray[np.float64]
+) -> npt.NDArray[np.int64]:
+    """:func:`canonical_order` from the clusters' sizes (an engine that counts rows elsewhere)."""
     k = centres.shape[0]
-    sizes = np.bincount(labels, minlength=k)
     keys = sorted(range(k), key=lambda j: (-int(sizes[j]), tuple(np.round(centres[j], 9))))
     return np.asarray(keys, dtype=np.int64)
+
+
+@dataclass(frozen=True)
+class FullFit:
+    """The chosen k fitted on every row, clusters in the fit's own order (not yet canonical)."""
+
+    kmeans: KMeans  # fitted: ``cluster_centers_`` (scaled space) and ``inertia_`` on every row
+    sizes: npt.NDArray[np.int64]  # rows per cluster
+    sample_labels: npt.NDArray[np.integer]  # the cluster of each row of the scan's sample
+    labels: npt.NDArray[np.integer] | None = None  # every row's cluster (in-memory rows only)
+
+
+class KMeansRows(Protocol):
+    """The rows a :class:`Segmenter` segments, seen through the only steps that touch every row.
+
+    Every decision (the candidates, the minimum share, the canonical order, the silhouette, the
+    stability) is the Segmenter's and works on the sample and on aggregates. An engine provides
+    these steps: :class:`ArrayRows` for rows in memory, ``segmentation_core.spark`` on a cluster.
+    """
+
+    @property
+    def n_rows(self) -> int:
+        """How many rows there are."""
+        ...
+
+    def fit_scaler(self) -> StandardScaler:
+        """A StandardScaler fitted on every row (population mean and standard deviation)."""
+        ...
+
+    def sample(self, size: int, random_state: int) -> tuple[npt.NDArray[np.float64], bool]:
+        """At most ``size`` rows, scaled by the fitted scaler, drawn with the seed; every row
+        when there are at most ``size``. Also says whether it is a strict sample."""
+        ...
+
+    def fit_full(self, k: int, init: npt.NDArray[np.float64], random_state: int) -> FullFit:
+        """K-Means with ``k`` clusters on every scaled row, starting from ``init`` (the sample's
+        centres) where the engine can."""
+        ...
+
+
+class ArrayRows:
+    """Rows held in memory as a float matrix (the local engine)."""
+
+    def __init__(self, X: npt.NDArray[np.float64]) -> None:
+        self.X = X
+        self._Xs: npt.NDArray[np.float64] | None = None
+        self._index: npt.NDArray[np.int64] | None = None
+
+    @property
+    def n_rows(self) -> int:
+        """How many rows there are."""
+        return int(self.X.shape[0])
+
+    @property
+    def scaled(self) -> npt.NDArray[np.float64]:
+        """Every row in the scaler's space (after :meth:`fit_scaler`)."""
+        if self._Xs is None:
+            raise RuntimeError("fit_scaler() comes first")
+        return self._Xs
+
+    def fit_scaler(self) -> StandardScaler:
+        """The StandardScaler of every row; keeps the scaled rows."""
+        scaler = StandardScaler().fit(self.X)
+        self._Xs = scaler.transform(self.X)
+        return scaler
+
+    def sample(self, size: int, random_state: int) -> tuple[npt.NDArray[np.float64], bool]:
+        """The seeded sample of :func:`segmentation_core.scan.draw_sample` (positions kept)."""
+        Xs = self.scaled
+        self._index = draw_sample(Xs.shape[0], size, random_state)
+        return (Xs if self._index is None else Xs[self._index]), self._index is not None
+
+    @property
+    def sample_index(self) -> npt.NDArray[np.int64] | None:
+        """Positions of the sample's rows (None: every row)."""
+        return self._index
+
+    def fit_full(self, k: int, init: npt.NDArray[np.float64], random_state: int) -> FullFit:
+        """One K-Means run on every row seeded with ``init``: the restarts already happened on
+        the sample, whose centres are already right, so a couple of Lloyd iterations remain."""
+        km = KMeans(
+            n_clusters=k, init=init, n_init=1, max_iter=MAX_ITER, random_state=random_state
+        ).fit(self.scaled)
+        labels = km.labels_
+        sample_labels = labels if self._index is None else labels[self._index]
+        return FullFit(km, np.bincount(labels, minlength=k), sample_labels, labels)
 
 
 class Segmenter(ClusterMixin, BaseEstimator):  # type: ignore[misc]  # sklearn is untyped
@@ -124,8 +219,12 @@ class Segmenter(ClusterMixin, BaseEstimator):  # type: ignore[misc]  # sklearn i
         order (largest segment first).
     k_ : int
         Number of segments.
-    labels_ : ndarray of shape (n_samples,)
-        Canonical segment of every training row.
+    labels_ : ndarray of shape (n_samples,) or None
+        Canonical segment of every training row (None when the rows live elsewhere: Spark).
+    canonical_ids_ : ndarray of shape (k_,)
+        The canonical id of each cluster of the full fit, by the fit's own cluster id.
+    sizes_ : ndarray of shape (k_,)
+        Rows per segment, canonical order.
     cluster_centers_ : ndarray of shape (k_, n_features)
         Centres in the data's units.
     inertia_ : float
@@ -180,6 +279,16 @@ class Segmenter(ClusterMixin, BaseEstimator):  # type: ignore[misc]  # sklearn i
         X = np.asarray(X, dtype=np.float64)
         if X.ndim != 2 or not np.isfinite(X).all():
             raise DataValidationError([Problem(None, "X must be a 2-D array of finite numbers")])
+        return self.fit_rows(ArrayRows(X), on_progress=on_progress)
+
+    def fit_rows(self, rows: KMeansRows, *, on_progress: Progress | None = None) -> Segmenter:
+        """:meth:`fit` on rows an engine holds (see :class:`KMeansRows`): the same decisions on
+        the sample and on aggregates, whatever holds the rows.
+
+        ``labels_`` is set only when the full fit returns every row's cluster (in-memory rows);
+        ``canonical_ids_`` maps the full fit's own cluster ids to the canonical ones either way.
+        """
+        n_rows = rows.n_rows
         params = TrainingParams(
             k_min=self.k_min,
             k_max=self.k_max,
@@ -187,14 +296,13 @@ class Segmenter(ClusterMixin, BaseEstimator):  # type: ignore[misc]  # sklearn i
             random_state=self.random_state,
             min_segment_share=self.min_segment_share,
         )
-        check_params(params, X.shape[0])
+        check_params(params, n_rows)
         if self.sample_size < min_rows_for(params):
             raise InvalidParameterError(
                 "sample_size", f"must exceed the largest k, got {self.sample_size}"
             )
 
-        scaler = StandardScaler().fit(X)
-        Xs = scaler.transform(X)
+        scaler = rows.fit_scaler()
         ks = range(min(self.k_min, self.k or self.k_min), max(self.k_max, self.k or 0) + 1)
         # One thread: the scan is many small fits, where BLAS/OpenMP threads cost more than they
         # give, and a second busy process on two cores makes threaded fits ten times slower.
@@ -205,27 +313,28 @@ class Segmenter(ClusterMixin, BaseEstimator):  # type: ignore[misc]  # sklearn i
 
         notes: list[str] = []
         with threadpool_limits(limits=self.n_threads):
-            scan = scan_k(
-                Xs,
+            sample, sampled = rows.sample(self.sample_size, self.random_state)
+            scan = scan_sample(
+                sample,
                 ks,
+                n_rows=n_rows,
+                sampled=sampled,
+                sample_index=getattr(rows, "sample_index", None),
                 random_state=self.random_state,
-                sample_size=self.sample_size,
                 on_step=report(TrainingStage.SCANNING),
             )
             if on_progress is not None:
                 on_progress(TrainingStage.FITTING, 0, 1)
             k = self._choose_k(scan, notes)
-            if scan.sample_index is None:
-                km = scan.models[k]  # fitted on every row already: the original method's result
+            if not scan.sampled:
+                # fitted on every row already: the original method's result
+                km = scan.models[k]
+                labels = km.labels_
+                full = FullFit(km, np.bincount(labels, minlength=k), labels, labels)
             else:
-                km = KMeans(
-                    n_clusters=k,
-                    init=scan.models[k].cluster_centers_,
-                    n_init=1,
-                    max_iter=MAX_ITER,
-                    random_state=self.random_state,
-                ).fit(Xs)
-        if np.count_nonzero(np.bincount(km.labels_, minlength=k)) < k:
+                full = rows.fit_full(k, scan.models[k].cluster_centers_, self.random_state)
+        km, sizes = full.kmeans, full.sizes
+        if np.count_nonzero(sizes) < k:
             raise DataValidationError(
                 [
                     Problem(
@@ -238,13 +347,15 @@ class Segmenter(ClusterMixin, BaseEstimator):  # type: ignore[misc]  # sklearn i
         if on_progress is not None:
             on_progress(TrainingStage.FITTING, 1, 1)
 
-        order = canonical_order(km.labels_, km.cluster_centers_)
+        order = canonical_order_of_sizes(sizes, km.cluster_centers_)
         new_id = np.empty(k, dtype=np.int64)
         new_id[order] = np.arange(k)
         km.cluster_centers_ = np.ascontiguousarray(km.cluster_centers_[order])
-        km.labels_ = new_id[km.labels_].astype(np.int32)
+        if full.labels is not None:
+            km.labels_ = new_id[full.labels].astype(np.int32)
+        sample_labels = new_id[full.sample_labels].astype(np.int32)
+        sizes = sizes[order]
 
-        sample_labels = km.labels_ if scan.sample_index is None else km.labels_[scan.sample_index]
         silhouette = silhouette_from_distances(scan.distances, sample_labels, k)
         eligible = scan.eligible(self.min_segment_share)
         points = [
@@ -260,14 +371,13 @@ class Segmenter(ClusterMixin, BaseEstimator):  # type: ignore[misc]  # sklearn i
             k=k,
             inertia=float(km.inertia_),
             silhouette=silhouette,
-            smallest_share=float(np.bincount(km.labels_, minlength=k).min()) / X.shape[0],
+            smallest_share=float(sizes.min()) / n_rows,
             eligible=points[i].eligible,
         )
 
         self.stability_: float | None = None
         self.segment_stability_: tuple[float, ...] = ()
         if self.n_bootstrap > 0:
-            sample = Xs if scan.sample_index is None else Xs[scan.sample_index]
             with threadpool_limits(limits=self.n_threads):
                 stability = bootstrap_stability(
                     sample,
@@ -282,7 +392,11 @@ class Segmenter(ClusterMixin, BaseEstimator):  # type: ignore[misc]  # sklearn i
 
         self.pipeline_: Pipeline = make_pipeline(scaler, km)
         self.k_ = k
-        self.labels_ = km.labels_.astype(np.int64)
+        self.labels_: npt.NDArray[np.int64] | None = (
+            None if full.labels is None else km.labels_.astype(np.int64)
+        )
+        self.canonical_ids_ = new_id
+        self.sizes_ = sizes.astype(np.int64)
         self.cluster_centers_ = scaler.inverse_transform(km.cluster_centers_)
         self.inertia_ = float(km.inertia_)
         self.silhouette_ = silhouette
@@ -292,8 +406,8 @@ class Segmenter(ClusterMixin, BaseEstimator):  # type: ignore[misc]  # sklearn i
             elbow_k=scan.elbow_k,
             points=tuple(points),
         )
-        self.n_features_in_ = X.shape[1]
-        self.sample_size_ = X.shape[0] if scan.sample_index is None else len(scan.sample_index)
+        self.n_features_in_ = int(sample.shape[1])
+        self.sample_size_ = int(sample.shape[0])
         self.notes_ = tuple(notes)
         return self
 

@@ -31,6 +31,8 @@ class CoreSettings:
     datasets_dir: Path = PROJECT_ROOT / "data" / "datasets"  # SEGMENTATION_DATASETS_DIR
     max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES  # SEGMENTATION_MAX_UPLOAD_BYTES
     max_rows: int = DEFAULT_MAX_ROWS  # SEGMENTATION_MAX_ROWS
+    spark_master: str | None = None  # SPARK_MASTER (None: spark-submit's master, else local[*])
+    spark_remote: str | None = None  # SPARK_REMOTE: a Spark Connect URL, e.g. sc://host:15002
 
 
 def _path_from_env(name: str, default: Path) -> Path:
@@ -53,6 +55,11 @@ def _positive_int_from_env(name: str, default: int) -> int:
     return value
 
 
+def _text_from_env(name: str) -> str | None:
+    """``$name`` trimmed, or None when unset or blank."""
+    return os.environ.get(name, "").strip() or None
+
+
 def get_settings() -> CoreSettings:
     """The current settings from the environment.
 
@@ -61,7 +68,10 @@ def get_settings() -> CoreSettings:
     ``<root>/.secrets/model-signing.key``; it must lie outside the model store, so whoever can
     write into the store cannot also forge signatures), ``SEGMENTATION_DATASETS_DIR`` (default
     ``<root>/data/datasets``), ``SEGMENTATION_MAX_UPLOAD_BYTES`` (default 256 MiB) and
-    ``SEGMENTATION_MAX_ROWS`` (default 10,000,000).
+    ``SEGMENTATION_MAX_ROWS`` (default 10,000,000). The Spark engine
+    (``segmentation_core.spark``) reads ``SPARK_MASTER`` (default: the master ``spark-submit``
+    was given, else ``local[*]``) and ``SPARK_REMOTE`` (a Spark Connect URL such as
+    ``sc://host:15002``; when set it wins over ``SPARK_MASTER``).
     """
     return CoreSettings(
         data_path=_path_from_env("SEGMENTATION_DATA", PROJECT_ROOT / "data" / "customers.csv"),
@@ -76,4 +86,6 @@ def get_settings() -> CoreSettings:
             "SEGMENTATION_MAX_UPLOAD_BYTES", DEFAULT_MAX_UPLOAD_BYTES
         ),
         max_rows=_positive_int_from_env("SEGMENTATION_MAX_ROWS", DEFAULT_MAX_ROWS),
+        spark_master=_text_from_env("SPARK_MASTER"),
+        spark_remote=_text_from_env("SPARK_REMOTE"),
     )

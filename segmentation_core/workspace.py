@@ -21,6 +21,7 @@ from segmentation_core.results import (
     DatasetInfo,
     ImportResult,
     ModelComparison,
+    ScoreSummary,
     TrainingParams,
     TrainingStatus,
 )
@@ -126,6 +127,37 @@ class Workspace:
             progress(TrainingStage.STORING, 1, 1)
         return model
 
+    def train_spark(
+        self,
+        uri: str,
+        params: TrainingParams = TrainingParams(),  # noqa: B008 - frozen dataclass
+        *,
+        on_progress: Progress | None = None,
+    ) -> SegmentationModel:
+        """Train on the table at ``uri`` with the Spark engine (``segmentation_core.spark``; the
+        session from ``SPARK_MASTER`` / ``SPARK_REMOTE``), store the model and activate it: one
+        training at a time with published progress, as :meth:`train`.
+
+        pyspark is imported only here, so the core's users without the ``spark`` extra never
+        need it (ModuleNotFoundError when it is missing).
+        """
+        from segmentation_core.spark import train_spark
+        from segmentation_core.spark.reading import source_id
+
+        with self.tracker.running(source_id(uri)) as run:
+
+            def progress(stage: TrainingStage, done: int, total: int) -> None:
+                run.update(stage, done, total)
+                if on_progress is not None:
+                    on_progress(stage, done, total)
+
+            progress(TrainingStage.LOADING, 0, 1)
+            model = train_spark(uri, params, on_progress=progress)
+            progress(TrainingStage.STORING, 0, 1)
+            self.models.save(model)
+            progress(TrainingStage.STORING, 1, 1)
+        return model
+
     def training_status(self) -> TrainingStatus | None:
         """The running training, from whichever process runs it; None when none runs."""
         return self.tracker.status()
@@ -157,6 +189,13 @@ class Workspace:
     def score_file(self, path: Path, version: str | None = None) -> ScoredCsv:
         """Score a CSV or Parquet file with a stored model (the active one by default)."""
         return score_file(self.model(version), path)
+
+    def score_spark(self, source: str, out: str, version: str | None = None) -> ScoreSummary:
+        """Score the table at ``source`` on Spark with a stored model (the active one by
+        default), written as Parquet to ``out`` (see ``segmentation_core.spark.scoring``)."""
+        from segmentation_core.spark import score_spark
+
+        return score_spark(self.model(version), source, out)
 
     def score_dataset(self, dataset_id: str, version: str | None = None) -> ScoredCsv:
         """Score every row of a stored dataset with a stored model."""

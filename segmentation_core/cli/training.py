@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -14,7 +16,7 @@ import pandas as pd
 from segmentation_core.cli.output import describe_model, feature_list, print_segments
 from segmentation_core.dataset import load_table
 from segmentation_core.enums import MissingValues, Transform
-from segmentation_core.errors import ModelIntegrityError
+from segmentation_core.errors import InvalidParameterError, ModelIntegrityError
 from segmentation_core.features import DEFAULT_SPEC
 from segmentation_core.generator import generate_customers
 from segmentation_core.model import SegmentationModel
@@ -43,7 +45,11 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     )
     source = train.add_mutually_exclusive_group()
     source.add_argument("--dataset", help="id of an imported dataset (default: the bundled one)")
-    source.add_argument("--data", type=Path, help="a CSV or Parquet file, imported on the fly")
+    source.add_argument(
+        "--data",
+        help="a CSV or Parquet file, imported on the fly; with --engine spark, a table URI "
+        "Spark reads (a path, file://, s3a://, hdfs://...), not imported",
+    )
     chosen = train.add_mutually_exclusive_group()
     chosen.add_argument("--features", help='e.g. "revenue:log,orders,tenure_months:none"')
     chosen.add_argument(
@@ -59,6 +65,14 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     train.add_argument("--random-state", type=int, default=TrainingParams.random_state)
     train.add_argument(
         "--if-empty", action="store_true", help="do nothing if a loadable model is already active"
+    )
+    train.add_argument(
+        "--engine",
+        choices=["local", "spark"],
+        default="local",
+        help="local (default): this process, in memory; spark: Apache Spark where the data "
+        "lives (SPARK_MASTER, default local[*], or Spark Connect via SPARK_REMOTE; needs the "
+        "spark extra and Java 17+)",
     )
 
     predict = sub.add_parser(
@@ -111,12 +125,20 @@ def run_train(args: argparse.Namespace, ws: Workspace) -> int:
         missing_values=MissingValues(args.missing.upper()),
         min_segment_share=args.min_share,
     )
-    dataset_id, source = args.dataset, None
-    if args.data is not None:
-        imported = ws.import_dataset(args.data, filename=args.data.name)
-        dataset_id, source = imported.dataset.id, str(args.data)
     started = time.perf_counter()
-    model = ws.train(dataset_id, params, source=source)
+    if args.engine == "spark":
+        if args.data is None:
+            print("train --engine spark needs --data URI (the table Spark reads)", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        with spark_engine():
+            model = ws.train_spark(args.data, params)
+    else:
+        dataset_id, source = args.dataset, None
+        if args.data is not None:
+            path = Path(args.data)
+            imported = ws.import_dataset(path, filename=path.name)
+            dataset_id, source = imported.dataset.id, str(path)
+        model = ws.train(dataset_id, params, source=source)
     seconds = time.perf_counter() - started
     info = model.info
     print(
@@ -129,6 +151,25 @@ def run_train(args: argparse.Namespace, ws: Workspace) -> int:
     print_segments(info)
     print(f"Active model: {info.version} (store {store.root})")
     return 0
+
+
+class SparkMissingError(InvalidParameterError):
+    """The Spark engine was asked for without pyspark installed."""
+
+
+@contextlib.contextmanager
+def spark_engine() -> Iterator[None]:
+    """Turn a missing pyspark into a clear error (exit 2) instead of a traceback."""
+    try:
+        yield
+    except ModuleNotFoundError as exc:
+        if not (exc.name or "").startswith(("pyspark", "py4j")):
+            raise
+        raise SparkMissingError(
+            "engine",
+            "the Spark engine needs pyspark and Java 17+: pip install -e '.[spark]' "
+            "(make setup installs it)",
+        ) from exc
 
 
 def run_predict(args: argparse.Namespace, extra: list[str], ws: Workspace) -> int:

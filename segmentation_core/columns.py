@@ -23,9 +23,10 @@ column is read once.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -161,22 +162,29 @@ def _text_summary(
         tallies = np.asarray(merged.column("count_sum").to_numpy(), dtype=np.int64)
     distinct = len(values)
     unique_rows = identifiers and n_missing == 0 and distinct == n
-    if distinct == 0 or (distinct > MAX_CATEGORIES and not unique_rows):
-        role = ColumnRole.IGNORED  # no value at all, or free text
-    elif _all_dates(values):
-        role = ColumnRole.IGNORED
-    elif unique_rows:
-        role = ColumnRole.IDENTIFIER
-    else:
-        role = ColumnRole.CATEGORICAL
+    role = text_role(distinct, unique_rows, lambda: _all_dates(values))
     top: tuple[ValueCount, ...] = ()
     if role is ColumnRole.CATEGORICAL:
-        ranked = sorted(
-            zip(values.to_pylist(), tallies.tolist(), strict=True),
-            key=lambda vc: (-vc[1], vc[0]),
-        )
-        top = tuple(ValueCount(value=str(v), count=int(c)) for v, c in ranked[:TOP_VALUES])
+        top = top_values(zip(values.to_pylist(), tallies.tolist(), strict=True))
     return ColumnSummary(name=name, role=role, missing=n_missing, distinct=distinct, top_values=top)
+
+
+def text_role(distinct: int, unique_rows: bool, all_dates: Callable[[], bool]) -> ColumnRole:
+    """The role of a text column from its distinct values (the contract's rules): IGNORED when
+    it has no value, is free text (more than MAX_CATEGORIES values, not one per row) or holds
+    only dates (``all_dates`` is asked only then); IDENTIFIER when every row has its own value;
+    else CATEGORICAL. The Spark engine decides with the same function."""
+    if distinct == 0 or (distinct > MAX_CATEGORIES and not unique_rows):
+        return ColumnRole.IGNORED
+    if all_dates():
+        return ColumnRole.IGNORED
+    return ColumnRole.IDENTIFIER if unique_rows else ColumnRole.CATEGORICAL
+
+
+def top_values(counts: Iterable[tuple[Any, int]]) -> tuple[ValueCount, ...]:
+    """The TOP_VALUES most frequent values of ``(value, count)`` pairs, ties by value."""
+    ranked = sorted(counts, key=lambda vc: (-vc[1], vc[0]))
+    return tuple(ValueCount(value=str(v), count=int(c)) for v, c in ranked[:TOP_VALUES])
 
 
 def _all_dates(values: pa.Array) -> bool:

@@ -30,14 +30,14 @@ from pyspark.sql import types as T
 
 from segmentation_core.columns import (
     DATE_PATTERN,
-    MAX_CATEGORIES,
-    TOP_VALUES,
     is_identifier_name,
     suggest_transform,
+    text_role,
+    top_values,
 )
 from segmentation_core.enums import ColumnRole
 from segmentation_core.recipe import skewness_from_moments
-from segmentation_core.results import ColumnSummary, ValueCount
+from segmentation_core.results import ColumnSummary
 from segmentation_core.spark.reading import col, number_of, number_of_text, trimmed
 
 #: Text columns whose estimated distinct count is at most this get exact value counts. Far
@@ -306,19 +306,8 @@ def _text(
     identifiers = isinstance(field.dataType, T.StringType)  # booleans are never identifiers
     distinct = len(counts)
     unique_rows = identifiers and missing == 0 and distinct == rows
-    values = [v for v, _ in counts]
-    if distinct == 0 or (distinct > MAX_CATEGORIES and not unique_rows):
-        role = ColumnRole.IGNORED
-    elif _all_dates(values):
-        role = ColumnRole.IGNORED
-    elif unique_rows:
-        role = ColumnRole.IDENTIFIER
-    else:
-        role = ColumnRole.CATEGORICAL
-    top: tuple[ValueCount, ...] = ()
-    if role is ColumnRole.CATEGORICAL:
-        ranked = sorted(counts, key=lambda vc: (-vc[1], vc[0]))
-        top = tuple(ValueCount(v, c) for v, c in ranked[:TOP_VALUES])
+    role = text_role(distinct, unique_rows, lambda: _all_dates([v for v, _ in counts]))
+    top = top_values(counts) if role is ColumnRole.CATEGORICAL else ()
     return ColumnSummary(field.name, role, missing, distinct, top_values=top)
 
 

@@ -11,20 +11,9 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from segmentation_core.settings import int_from_env
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-
-
-def _int(name: str, default: int, minimum: int = 1) -> int:
-    raw = os.environ.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ValueError(f"{name} must be an integer, got {raw!r}") from None
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
-    return value
 
 
 def _float(name: str, default: float) -> float:
@@ -79,8 +68,10 @@ def get_api_settings() -> ApiSettings:
     exports = os.environ.get("SEGMENTATION_EXPORTS_DIR", "").strip()
     return ApiSettings(
         api_key=os.environ.get("SEGMENTATION_API_KEY") or None,
-        max_batch_size=_int("SEGMENTATION_MAX_BATCH", ApiSettings.max_batch_size),
-        max_body_bytes=_int("SEGMENTATION_MAX_BODY_BYTES", ApiSettings.max_body_bytes, 1024),
+        max_batch_size=int_from_env("SEGMENTATION_MAX_BATCH", ApiSettings.max_batch_size),
+        max_body_bytes=int_from_env(
+            "SEGMENTATION_MAX_BODY_BYTES", ApiSettings.max_body_bytes, 1024
+        ),
         cors_origins=tuple(o.strip() for o in origins.split(",") if o.strip()),
         model_check_interval=_float(
             "SEGMENTATION_MODEL_CHECK_INTERVAL", ApiSettings.model_check_interval
@@ -88,5 +79,7 @@ def get_api_settings() -> ApiSettings:
         allow_insecure_bind=os.environ.get("SEGMENTATION_ALLOW_INSECURE_BIND", "") in ("1", "true"),
         graphiql_assets_dir=Path(assets) if assets else ApiSettings.graphiql_assets_dir,
         exports_dir=Path(exports).expanduser().resolve() if exports else None,
-        export_ttl_seconds=_int("SEGMENTATION_EXPORT_TTL", ApiSettings.export_ttl_seconds, 600),
+        export_ttl_seconds=int_from_env(
+            "SEGMENTATION_EXPORT_TTL", ApiSettings.export_ttl_seconds, 600
+        ),
     )

@@ -41,8 +41,9 @@ def _path_from_env(name: str, default: Path) -> Path:
     return Path(raw).expanduser().resolve() if raw else default
 
 
-def _positive_int_from_env(name: str, default: int) -> int:
-    """``$name`` as a positive integer; a clear error names a bad value."""
+def int_from_env(name: str, default: int, minimum: int = 1) -> int:
+    """``$name`` as a whole number of at least ``minimum`` (``default`` when unset or blank);
+    a clear error names the variable and the bad value. The API's settings use it too."""
     raw = os.environ.get(name, "").strip()
     if not raw:
         return default
@@ -50,8 +51,8 @@ def _positive_int_from_env(name: str, default: int) -> int:
         value = int(raw)
     except ValueError:
         raise ValueError(f"{name} must be a whole number, got {raw!r}") from None
-    if value < 1:
-        raise ValueError(f"{name} must be at least 1, got {value}")
+    if value < minimum:
+        raise ValueError(f"{name} must be at least {minimum}, got {value}")
     return value
 
 
@@ -82,10 +83,10 @@ def get_settings() -> CoreSettings:
         datasets_dir=_path_from_env(
             "SEGMENTATION_DATASETS_DIR", PROJECT_ROOT / "data" / "datasets"
         ),
-        max_upload_bytes=_positive_int_from_env(
+        max_upload_bytes=int_from_env(
             "SEGMENTATION_MAX_UPLOAD_BYTES", DEFAULT_MAX_UPLOAD_BYTES
         ),
-        max_rows=_positive_int_from_env("SEGMENTATION_MAX_ROWS", DEFAULT_MAX_ROWS),
+        max_rows=int_from_env("SEGMENTATION_MAX_ROWS", DEFAULT_MAX_ROWS),
         spark_master=_text_from_env("SPARK_MASTER"),
         spark_remote=_text_from_env("SPARK_REMOTE"),
     )

@@ -84,6 +84,16 @@ async def _model(info: Info, version: str | None) -> tuple[SegmentationModel, st
         return errors.unknown_version(version)
 
 
+async def _batch_model(
+    info: Info, version: str | None, count: int, field: str
+) -> tuple[SegmentationModel, str] | InvalidInput:
+    """``_model`` for a batch of ``count`` rows, refused past the batch limit (named ``field``)."""
+    limit = info.context.settings.max_batch_size
+    if count > limit:
+        return errors.too_many_rows(count, limit, field)
+    return await _model(info, version)
+
+
 def customer_matrix(customers: list[CustomerInput], columns: tuple[str, ...]) -> npt.NDArray[
         np.float64]:
     """The customers as an (n, len(columns)) float array in model column order.
@@ -141,10 +151,7 @@ class Mutation:
         ],
         version: VersionArgument = strawberry.UNSET,
     ) -> PredictBatchResult:
-        limit = info.context.settings.max_batch_size
-        if len(customers) > limit:
-            return errors.too_many_rows(len(customers), limit, "customers")
-        chosen = await _model(info, version)
+        chosen = await _batch_model(info, version, len(customers), "customers")
         if isinstance(chosen, InvalidInput):
             return chosen
         model, used = chosen
@@ -205,10 +212,7 @@ class Mutation:
         ],
         version: VersionArgument = strawberry.UNSET,
     ) -> PredictBatchResult:
-        limit = info.context.settings.max_batch_size
-        if len(rows) > limit:
-            return errors.too_many_rows(len(rows), limit, "rows")
-        chosen = await _model(info, version)
+        chosen = await _batch_model(info, version, len(rows), "rows")
         if isinstance(chosen, InvalidInput):
             return chosen
         model, used = chosen

@@ -1345,6 +1345,7 @@ def download_href(download_url: str) -> str:
     mounted on its own backend (the default), that path is already right for the browser; when
     `SEGMENTATION_GRAPHQL_URL` names another server, the path is resolved against it.
     """
-    if "://" in download_url or not os.environ.get("SEGMENTATION_GRAPHQL_URL"):
+    settings = load_settings()
+    if "://" in download_url or not settings.api_elsewhere:
         return download_url
-    return urljoin(load_settings().graphql_url, download_url)
+    return urljoin(settings.graphql_url, download_url)

@@ -97,6 +97,9 @@ class WebSettings:
     #: The largest file the upload zones send (`SEGMENTATION_MAX_UPLOAD_BYTES`, the API's own
     #: limit, which it enforces: the browser refuses a larger file before sending a byte).
     max_upload_bytes: int = 256 * 1024 * 1024
+    #: Whether `SEGMENTATION_GRAPHQL_URL` names another server than the API mounted on this
+    #: backend (then the API's `/exports/...` links are resolved against that server).
+    api_elsewhere: bool = False
 
 
 def load_settings() -> WebSettings:
@@ -110,4 +113,5 @@ def load_settings() -> WebSettings:
         status_every_s=_seconds("SEGMENTATION_WEB_STATUS_EVERY", 15.0),
         host=web_host(),
         max_upload_bytes=_bytes("SEGMENTATION_MAX_UPLOAD_BYTES", 256 * 1024 * 1024),
+        api_elsewhere=bool(os.environ.get("SEGMENTATION_GRAPHQL_URL")),
     )

@@ -28,3 +28,25 @@ def notice(
         id=id,
         width="100%",
     )
+
+
+def api_down_notice(message: rx.Var | str, retry: rx.EventHandler) -> rx.Component:
+    """The notice every page shows when the API cannot be reached, with a Retry button."""
+    return notice(
+        "The segmentation API is not reachable",
+        message,
+        icon="cloud-off",
+        color_scheme="red",
+        id="api-down-notice",
+        actions=[rx.button("Retry", on_click=retry, size="2")],
+    )
+
+
+def page_header(title: str, lead: str) -> rx.Component:
+    """A page's title and the sentence that says what the page is for."""
+    return rx.flex(
+        rx.heading(title, size=rx.breakpoints(initial="6", md="7")),
+        rx.text(lead, color_scheme="gray"),
+        direction="column",
+        spacing="2",
+    )

@@ -35,7 +35,7 @@ from web.components.elbow_chart import elbow_chart
 from web.components.key_dialog import key_dialog
 from web.components.layout import template
 from web.components.model_picker import model_picker
-from web.components.notice import notice
+from web.components.notice import api_down_notice, page_header
 from web.components.profiles_chart import profiles_chart
 from web.components.rename_dialog import rename_dialog
 from web.components.sizes_chart import sizes_chart
@@ -374,27 +374,15 @@ def dashboard() -> rx.Component:
     """The dashboard page."""
     s = DashboardState
     return rx.flex(
-        rx.flex(
-            rx.heading("Segments dashboard", size=rx.breakpoints(initial="6", md="7")),
-            rx.text(
-                "Who your customers are: segment sizes, what sets each segment apart, and how "
-                "the number of segments was chosen.",
-                color_scheme="gray",
-            ),
-            direction="column",
-            spacing="2",
+        page_header(
+            "Segments dashboard",
+            "Who your customers are: segment sizes, what sets each segment apart, and how "
+            "the number of segments was chosen.",
         ),
         model_picker(s),
         rx.cond(
             s.status == DOWN,
-            notice(
-                "The segmentation API is not reachable",
-                s.status_detail,
-                icon="cloud-off",
-                color_scheme="red",
-                id="api-down-notice",
-                actions=[rx.button("Retry", on_click=s.load, size="2")],
-            ),
+            api_down_notice(s.status_detail, s.load),
         ),
         rx.grid(
             status_card(s),

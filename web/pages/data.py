@@ -37,7 +37,7 @@ from web.components.column_table import column_table
 from web.components.dataset_list import dataset_list
 from web.components.key_dialog import key_dialog
 from web.components.layout import template
-from web.components.notice import notice
+from web.components.notice import api_down_notice, page_header
 from web.components.score_box import score_box
 from web.components.train_options import train_options
 from web.components.upload_zone import upload_zone
@@ -557,26 +557,14 @@ def data() -> rx.Component:
     """The data page."""
     s = DataState
     return rx.flex(
-        rx.flex(
-            rx.heading("Your data", size=rx.breakpoints(initial="6", md="7")),
-            rx.text(
-                "Drop a customer export (CSV or Parquet), see what its columns hold, choose the "
-                "features, and train segments on them. Or put a segment on every row of a file.",
-                color_scheme="gray",
-            ),
-            direction="column",
-            spacing="2",
+        page_header(
+            "Your data",
+            "Drop a customer export (CSV or Parquet), see what its columns hold, choose the "
+            "features, and train segments on them. Or put a segment on every row of a file.",
         ),
         rx.cond(
             s.api_error != "",
-            notice(
-                "The segmentation API is not reachable",
-                s.api_error,
-                icon="cloud-off",
-                color_scheme="red",
-                id="api-down-notice",
-                actions=[rx.button("Retry", on_click=s.load, size="2")],
-            ),
+            api_down_notice(s.api_error, s.load),
         ),
         rx.grid(
             rx.card(

@@ -24,7 +24,7 @@ from web.api_client import (
     ModelNotTrained,
 )
 from web.components.layout import template
-from web.components.notice import notice
+from web.components.notice import api_down_notice, notice
 from web.components.prediction_card import prediction_card
 from web.feature_form import FormField, field_error, form_fields, server_field_errors, to_values
 from web.formatting import fmt
@@ -288,14 +288,7 @@ def _api_notices() -> rx.Component:
         ),
         (
             DOWN,
-            notice(
-                "The segmentation API is not reachable",
-                HomeState.api_message,
-                icon="cloud-off",
-                color_scheme="red",
-                id="api-down-notice",
-                actions=[rx.button("Retry", on_click=HomeState.check_api, size="2")],
-            ),
+            api_down_notice(HomeState.api_message, HomeState.check_api),
         ),
         rx.fragment(),
     )

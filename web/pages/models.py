@@ -27,7 +27,7 @@ from web.components.comparison_card import comparison_card
 from web.components.key_dialog import key_dialog
 from web.components.layout import template
 from web.components.model_list import model_list
-from web.components.notice import notice
+from web.components.notice import api_down_notice, page_header
 from web.dashboard_data import HeatColumn, HeatRow
 from web.formatting import fmt_time
 from web.history_view import (
@@ -198,26 +198,14 @@ def models() -> rx.Component:
     """The models page."""
     s = ModelsState
     return rx.flex(
-        rx.flex(
-            rx.heading("Model history", size=rx.breakpoints(initial="6", md="7")),
-            rx.text(
-                "Every model trained here, newest first. Switch to another one, go back to the "
-                "previous one, or compare two to see how the segments changed.",
-                color_scheme="gray",
-            ),
-            direction="column",
-            spacing="2",
+        page_header(
+            "Model history",
+            "Every model trained here, newest first. Switch to another one, go back to the "
+            "previous one, or compare two to see how the segments changed.",
         ),
         rx.cond(
             s.api_error != "",
-            notice(
-                "The segmentation API is not reachable",
-                s.api_error,
-                icon="cloud-off",
-                color_scheme="red",
-                id="api-down-notice",
-                actions=[rx.button("Retry", on_click=s.load, size="2")],
-            ),
+            api_down_notice(s.api_error, s.load),
         ),
         model_list(s),
         comparison_card(s),

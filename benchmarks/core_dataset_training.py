@@ -51,7 +51,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=3, help="trainings timed (median shown)")
+    parser.add_argument("--quick", action="store_true", help="100,000 rows, 1 run (smoke)")
     args = parser.parse_args()
+    if args.quick:
+        args.rows, args.runs = 100_000, 1
     with tempfile.TemporaryDirectory(prefix="bench-train-") as tmp:
         folder = Path(tmp)
         csv = write_customer_csv(folder / "customers.csv", args.rows)

@@ -2,6 +2,9 @@
 
 Usage: ``python benchmarks/run_all.py [--quick]`` (``make bench`` runs it). Each script measures its
 baseline in the same run, so the tables compare like with like on whatever machine runs them.
+Left out because they take long and prove one thing each: ``core_silhouette.py`` (the sampled
+silhouette against the exact one) and ``spark_large.py`` (30,000,000 rows on a 1 GiB driver,
+about 15 minutes on two cores); run them by hand.
 """
 
 from __future__ import annotations
@@ -17,9 +20,11 @@ SCRIPTS = (
     "core_threads.py",
     "core_import.py",
     "core_scoring.py",
+    "core_dataset_training.py",
     "api_throughput.py",
     "api_v2.py",
     "web_dashboard.py",
+    "spark_vs_local.py",
 )
 
 

@@ -96,7 +96,10 @@ def main() -> None:
     parser.add_argument("--rows", type=int, nargs="+", default=[1_000_000, 5_000_000])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--master", default="local[2]")
+    parser.add_argument("--quick", action="store_true", help="100,000 rows, 1 run (smoke)")
     args = parser.parse_args()
+    if args.quick:
+        args.rows, args.runs = [100_000], 1
 
     from segmentation_core.spark import get_session
 

@@ -50,7 +50,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=10)
     parser.add_argument("--port", type=int, default=18395)
+    parser.add_argument("--quick", action="store_true", help="3 runs (smoke)")
     args = parser.parse_args()
+    if args.quick:
+        args.runs = 3
 
     rows: list[tuple[str, str, str, str]] = []
     with tempfile.TemporaryDirectory() as tmp:

@@ -252,25 +252,37 @@ def feature_bars(
 def radar_rows(
     clusters: Sequence[ClusterProfile], labels: dict[str, FeatureLabel]
 ) -> list[dict[str, float | str]]:
-    """One row per feature; column `c<id>` is that segment's mean scaled to the data's range.
+    """One row per feature; column `c<id>` is that segment's z-score on it (its driver: the
+    segment's mean against all customers, in standard deviations of the model's space).
 
-    0 is the smallest value any training customer has, 1 the largest, so every axis of the
-    radar spans the same 0-1 whatever the feature's unit. Empty below three features, where a
-    radar has no area (the profile chart then shows `scatter_points`).
+    z-scores put every axis on one scale whatever the feature's unit or skew (scaled to the
+    customers' min-max range, the means of skewed columns such as spend all sat near 0 and the
+    radar looked empty). Draw it on `radar_domain`. Empty below three features, where a radar
+    has no area (the profile chart then shows `scatter_points`).
     """
     if not clusters or len(clusters[0].features) < 3:
         return []
+    z = {c.cluster_id: {d.feature: d.z_score for d in c.drivers} for c in clusters}
     rows: list[dict[str, float | str]] = []
-    for i, f in enumerate(clusters[0].features):
-        low = min(c.features[i].min for c in clusters)
-        high = max(c.features[i].max for c in clusters)
-        span = high - low
+    for f in clusters[0].features:
         row: dict[str, float | str] = {"feature": _label(labels, f.feature)["label"]}
         for c in clusters:
-            mean = c.features[i].mean
-            row[f"c{c.cluster_id}"] = round((mean - low) / span, 3) if span else 0.5
+            row[f"c{c.cluster_id}"] = round(z[c.cluster_id].get(f.feature, 0.0), 2)
         rows.append(row)
     return rows
+
+
+def radar_domain(rows: Sequence[dict[str, float | str]]) -> float:
+    """The radar's radius runs from minus this (the centre) to plus this (the rim), so the
+    middle ring is the average customer: the drivers' rule for the largest |z-score|."""
+    return driver_domain(
+        [
+            abs(v)
+            for row in rows
+            for key, v in row.items()
+            if key != "feature" and isinstance(v, float | int)
+        ]
+    )
 
 
 def scatter_points(clusters: Sequence[ClusterProfile]) -> list[ScatterPoint]:

@@ -33,6 +33,7 @@ from web.dashboard_data import (
     heat_background,
     model_stability_words,
     population_means,
+    radar_domain,
     radar_rows,
     scatter_points,
     stability_level,
@@ -203,7 +204,22 @@ def test_two_features_draw_a_scatter_three_or_more_a_radar() -> None:
     three = tuple(
         type(c)(**{**c.__dict__, "features": c.features + (c.features[0],)}) for c in CLUSTERS
     )
-    assert len(radar_rows(three, LABELS)) == 3 and scatter_points(three) == []
+    rows = radar_rows(three, LABELS)
+    assert len(rows) == 3 and scatter_points(three) == []
+
+
+def test_the_radar_draws_z_scores_on_one_symmetric_scale() -> None:
+    """Each segment's drivers, whatever the unit: a skewed column's means no longer sit at the
+    centre of a 0-1 min-max scale."""
+    three = tuple(
+        type(c)(**{**c.__dict__, "features": c.features + (c.features[0],)}) for c in CLUSTERS
+    )
+    rows = radar_rows(three, LABELS)
+    by_feature = {d.feature: d.z_score for d in CLUSTERS[1].drivers}
+    assert rows[1]["c1"] == round(by_feature["Spending Score (1-100)"], 2) == 1.2
+    assert rows[0]["c1"] == round(by_feature["Annual Income (k$)"], 2)
+    largest = max(abs(v) for r in rows for k, v in r.items() if k != "feature")
+    assert radar_domain(rows) == driver_domain([largest]) >= largest
 
 
 def test_drivers_are_diverging_bars_in_the_segment_colour() -> None:

@@ -15,11 +15,14 @@ from web.components.chart_card import (
 from web.components.segment_legend import segment_legend
 
 
-def _radar(rows: rx.Var, series: rx.Var) -> rx.Component:
+def _radar(rows: rx.Var, series: rx.Var, domain: rx.Var) -> rx.Component:
     return rx.recharts.radar_chart(
         rx.recharts.polar_grid(stroke=GRID_COLOR),
         rx.recharts.polar_angle_axis(data_key="feature", tick={"fill": AXIS_COLOR, "fontSize": 11}),
-        rx.recharts.polar_radius_axis(domain=[0, 1], tick=False, axis_line=False),
+        # -domain at the centre, 0 (the average customer) on the middle ring.
+        rx.recharts.polar_radius_axis(
+            domain=[-domain, domain], tick=False, axis_line=False, tick_count=5
+        ),
         rx.foreach(
             series,
             lambda s: rx.recharts.radar(
@@ -90,6 +93,7 @@ def profiles_chart(
     series: rx.Var,
     points: rx.Var,
     *,
+    domain: rx.Var,
     x_title: rx.Var,
     y_title: rx.Var,
     has_model: rx.Var,
@@ -97,7 +101,9 @@ def profiles_chart(
 ) -> rx.Component:
     """`chart-profiles`: the radar of `radar_rows`, or the scatter of `scatter_points`."""
     body = rx.flex(
-        rx.cond(rows.length() > 0, _radar(rows, series), _scatter(points, x_title, y_title)),
+        rx.cond(
+            rows.length() > 0, _radar(rows, series, domain), _scatter(points, x_title, y_title)
+        ),
         segment_legend(series, color_key="color"),
         direction="column",
         width="100%",
@@ -106,7 +112,8 @@ def profiles_chart(
         "Segment profiles",
         rx.cond(
             rows.length() > 0,
-            "Mean of each feature, 0 = lowest customer, 1 = highest",
+            "Each segment against all customers, in standard deviations (the drivers' "
+            "z-scores): the middle ring is the average customer, outside is higher",
             "Each segment's centre on the model's two features; bubble size = customers",
         ),
         body,

@@ -60,6 +60,7 @@ from web.dashboard_data import (
     feature_labels,
     model_stability_words,
     picker_options,
+    radar_domain,
     radar_rows,
     radar_series,
     scatter_points,
@@ -118,6 +119,7 @@ class DashboardState(rx.State):
     sizes: list[SizeRow] = []
     averages: list[FeatureBars] = []
     radar: list[dict[str, float | str]] = []
+    radar_extent: float = 1.0
     scatter: list[ScatterPoint] = []
     x_title: str = ""
     y_title: str = ""
@@ -189,6 +191,7 @@ class DashboardState(rx.State):
         self.sizes = size_rows(d.clusters)
         self.averages = feature_bars(d.clusters, labels)
         self.radar = radar_rows(d.clusters, labels)
+        self.radar_extent = radar_domain(self.radar)
         self.scatter = scatter_points(d.clusters)
         features = list(d.model.features) if d.model else []
         self.x_title = labels[features[0]]["title"] if len(features) == 2 else ""
@@ -406,6 +409,7 @@ def dashboard() -> rx.Component:
                 s.radar,
                 s.series,
                 s.scatter,
+                domain=s.radar_extent,
                 x_title=s.x_title,
                 y_title=s.y_title,
                 has_model=s.has_model,

@@ -9,7 +9,13 @@ from __future__ import annotations
 
 import reflex as rx
 
-from web.components.chart_card import AXIS_COLOR, GRID_COLOR, TOOLTIP_STYLE, chart_card
+from web.components.chart_card import (
+    AXIS_COLOR,
+    COMPACT_TICKS,
+    GRID_COLOR,
+    TOOLTIP_STYLE,
+    chart_card,
+)
 from web.components.segment_legend import segment_legend
 
 
@@ -20,7 +26,10 @@ def _small_multiple(feature: rx.Var) -> rx.Component:
             rx.recharts.cartesian_grid(stroke=GRID_COLOR, vertical=False, stroke_dasharray="3 3"),
             rx.recharts.x_axis(data_key="name", hide=True),
             rx.recharts.y_axis(
-                width=40, tick={"fill": AXIS_COLOR, "fontSize": 11}, stroke=GRID_COLOR
+                width=40,
+                tick={"fill": AXIS_COLOR, "fontSize": 11},
+                stroke=GRID_COLOR,
+                tick_formatter=COMPACT_TICKS,
             ),
             rx.recharts.bar(data_key="mean", name="mean", is_animation_active=False),
             rx.recharts.reference_line(

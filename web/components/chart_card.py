@@ -9,6 +9,11 @@ NO_MODEL_TEXT = "Nothing to show yet: no model is loaded."
 #: Axis and grid colours that follow light/dark mode.
 AXIS_COLOR = rx.color("gray", 11)
 GRID_COLOR = rx.color("gray", 6)
+#: Axis numbers in a few characters whatever the feature's unit ("14K", "2.5M", "0.35"): a
+#: customer's spend or a large table's inertia otherwise overflows a narrow axis.
+COMPACT_TICKS = (
+    "(v) => new Intl.NumberFormat('en', {notation: 'compact', maximumFractionDigits: 1}).format(v)"
+)
 TOOLTIP_STYLE = {
     "background": rx.color("gray", 1),
     "border": f"1px solid {rx.color('gray', 6)}",

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import reflex as rx
 
-from web.components.chart_card import AXIS_COLOR, GRID_COLOR, TOOLTIP_STYLE, chart_card
+from web.components.chart_card import (
+    AXIS_COLOR,
+    COMPACT_TICKS,
+    GRID_COLOR,
+    TOOLTIP_STYLE,
+    chart_card,
+)
 from web.palette import SEGMENT_COLORS
 
 _INERTIA_COLOR = SEGMENT_COLORS[0]
@@ -48,6 +54,7 @@ def elbow_chart(
             tick=tick,
             stroke=_INERTIA_COLOR,
             width=56,
+            tick_formatter=COMPACT_TICKS,
         ),
         rx.recharts.y_axis(
             y_axis_id="silhouette",

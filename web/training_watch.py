@@ -5,6 +5,7 @@ running) every `every_s` seconds until the call ends, then the call's own outcom
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -63,6 +64,28 @@ async def watch(
     finally:
         if not task.done():
             task.cancel()
+
+
+async def follow(
+    state: Any,
+    call: Awaitable[T],
+    started: float,
+    poll: Callable[[], Awaitable[api_client.Health]] = api_client.fetch_health,
+    *,
+    every_s: float = POLL_EVERY_S,
+) -> Done[T] | None:
+    """Run `call` (a training) from a page's background event and show its progress on the
+    page's `state` (`train_stage`, `train_steps`, `train_pct`, `train_stage_code`,
+    `train_elapsed`, seconds since `started`) until it ends; then its `Done`."""
+    async for update in watch(call, poll, every_s=every_s):
+        if isinstance(update, Done):
+            return update
+        stage, steps, pct = progress_words(update)
+        async with state:
+            state.train_stage, state.train_steps, state.train_pct = stage, steps, pct
+            state.train_stage_code = update.stage if update else ""
+            state.train_elapsed = int(time.monotonic() - started)
+    return None
 
 
 def progress_words(status: TrainingStatus | None) -> tuple[str, str, int]:

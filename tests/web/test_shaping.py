@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 
 import pytest
 
@@ -54,7 +55,7 @@ from web.feature_form import field_error, form_fields, server_field_errors, to_v
 from web.formatting import fmt, fmt_bytes, fmt_pct, fmt_time
 from web.history_view import ari_words, default_pair, flow_table, model_rows
 from web.palette import SEGMENT_COLORS, segment_color, text_color_on
-from web.training_watch import Done, progress_words, watch
+from web.training_watch import Done, follow, progress_words, watch
 
 MODEL = _model(payloads.model())
 CLUSTERS = tuple(_cluster(c) for c in payloads.clusters())
@@ -423,3 +424,33 @@ def test_watch_reports_progress_until_the_call_ends() -> None:
 
     (done,) = asyncio.run(run_failing())
     assert isinstance(done.error, ApiUnavailable)
+
+
+def test_follow_shows_the_progress_on_the_page_state() -> None:
+    class PageState:
+        """Stands in for a Reflex state inside a background event (`async with self`)."""
+
+        train_stage = train_steps = train_stage_code = ""
+        train_pct = train_elapsed = 0
+        entered = 0
+
+        async def __aenter__(self) -> None:
+            self.entered += 1
+
+        async def __aexit__(self, *exc: object) -> None:
+            return None
+
+    async def poll() -> Health:
+        return Health("ok", True, "v", TrainingStatus("SCANNING", 3, 9, "t", None))
+
+    async def call() -> str:
+        await asyncio.sleep(0.05)
+        return "trained"
+
+    state = PageState()
+    done = asyncio.run(follow(state, call(), time.monotonic(), poll, every_s=0.01))
+    assert done is not None and done.outcome == "trained" and state.entered >= 1
+    assert (state.train_stage, state.train_steps, state.train_pct) == progress_words(
+        TrainingStatus("SCANNING", 3, 9, "t", None)
+    )
+    assert state.train_stage_code == "SCANNING"

@@ -70,7 +70,7 @@ from web.dashboard_data import (
 )
 from web.formatting import fmt_pct, fmt_time
 from web.settings import load_settings
-from web.training_watch import Done, progress_words, watch
+from web.training_watch import follow
 
 #: `status` values shown by the status light.
 HEALTHY, DEGRADED, DOWN, CHECKING = "healthy", "degraded", "down", "checking"
@@ -269,16 +269,7 @@ class DashboardState(rx.State):
             request = retrain_request(self._model)
             api_key = (await self.get_state(AuthState))._key()
         started = time.monotonic()
-        done: Done[Any] | None = None
-        async for update in watch(api_client.train(api_key=api_key, **request)):
-            if isinstance(update, Done):
-                done = update
-                break
-            stage, steps, pct = progress_words(update)
-            async with self:
-                self.train_stage, self.train_steps, self.train_pct = stage, steps, pct
-                self.train_stage_code = update.stage if update else ""
-                self.train_elapsed = int(time.monotonic() - started)
+        done = await follow(self, api_client.train(api_key=api_key, **request), started)
         message, failed, reload, ask_key = "", True, False, False
         outcome = done.outcome if done else None
         if done is not None and done.error is not None:

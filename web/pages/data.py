@@ -56,7 +56,7 @@ from web.dataset_view import (
 )
 from web.formatting import fmt_bytes
 from web.settings import load_settings
-from web.training_watch import POLL_EVERY_S, Done, progress_words, watch
+from web.training_watch import POLL_EVERY_S, follow, progress_words
 
 DATASET_UPLOAD_ID = "dataset-upload"
 SCORE_UPLOAD_ID = "score-upload"
@@ -394,16 +394,7 @@ class DataState(rx.State):
         call = api_client.train(
             dataset_id=dataset_id, features=features, api_key=api_key, **options
         )
-        done: Done[Any] | None = None
-        async for update in watch(call):
-            if isinstance(update, Done):
-                done = update
-                break
-            stage, steps, pct = progress_words(update)
-            async with self:
-                self.train_stage, self.train_steps, self.train_pct = stage, steps, pct
-                self.train_stage_code = update.stage if update else ""
-                self.train_elapsed = int(time.monotonic() - started)
+        done = await follow(self, call, started)
         async with self:
             self.training = False
             outcome = done.outcome if done else None

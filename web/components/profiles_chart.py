@@ -40,8 +40,9 @@ def _radar(rows: rx.Var, series: rx.Var, domain: rx.Var) -> rx.Component:
         data=rows,
         width="100%",
         height=300,
-        outer_radius="68%",
-        margin={"top": 8, "right": 36, "left": 36, "bottom": 8},
+        # Room beside the rim for long feature names ("Detergents Paper") on a 375 px phone.
+        outer_radius="62%",
+        margin={"top": 8, "right": 64, "left": 64, "bottom": 8},
     )
 
 

@@ -7,28 +7,10 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 
-from segmentation_core.features import FeatureSpec
 from segmentation_core.results import ClusterProfile, FeatureStats
 
 #: Per segment, per feature: the statistics a profile shows.
 SegmentFeatureStats = tuple[tuple[FeatureStats, ...], ...]
-
-
-def build_profiles(
-    X: npt.NDArray[np.float64],
-    labels: npt.NDArray[np.int64],
-    centres: npt.NDArray[np.float64],
-    names: list[str],
-    spec: FeatureSpec,
-) -> tuple[ClusterProfile, ...]:
-    """One profile per segment id 0..k-1.
-
-    ``std`` is the population standard deviation (ddof=0) of the segment, so a one-customer
-    segment reports 0 rather than NaN. Rows are grouped with one stable sort, so a million rows
-    cost one pass rather than k boolean masks.
-    """
-    sizes, stats = segment_feature_stats(X, labels, centres.shape[0], spec.columns)
-    return assemble_profiles(sizes, stats, centres, names)
 
 
 def segment_feature_stats(

@@ -51,8 +51,3 @@ def fmt_time(iso: str | None) -> str:
     if moment.tzinfo is not None:
         moment = moment.astimezone(UTC)
     return moment.strftime("%Y-%m-%d %H:%M UTC")
-
-
-def short_version(version: str) -> str:
-    """A model version short enough for a select or a narrow column (the full one in titles)."""
-    return version if len(version) <= 24 else version[:21] + "…"

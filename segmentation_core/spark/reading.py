@@ -240,11 +240,6 @@ def trimmed(column: Column) -> Column:
     return F.btrim(column, F.lit(WHITESPACE))
 
 
-def is_missing_text(column: Column) -> Column:
-    """Null, blank, or one of ``numeric.MISSING_TOKENS`` after trimming."""
-    return column.isNull() | trimmed(column).isin(*_MISSING_CELLS)
-
-
 def number_of(column: Column, data_type: T.DataType) -> NumberColumns:
     """``numeric.to_numeric``'s rule as Spark expressions, for a column of ``data_type``."""
     if isinstance(data_type, _NUMBER_TYPES):
